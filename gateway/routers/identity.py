@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from prevention.identity.v1 import identity_pb2
+
+from gateway.deps import BackendsDep, CurrentCaller
+from gateway.problems import ERROR_RESPONSES
+from gateway.routers.params import PageSize, PageToken, page_size
+from gateway.schemas.identity import Tenant, TenantList
+
+router = APIRouter(prefix="/v1", tags=["identity"], responses=ERROR_RESPONSES)
+TenantCode = Annotated[str, Path(pattern=r"^\d{6}$", description="GB/T 2260 code")]
+
+
+@router.get("/tenants", response_model=TenantList)
+async def list_tenants(caller: CurrentCaller, backends: BackendsDep, parent: str | None = None,
+                       page_size_: PageSize = 0, page_token: PageToken = "") -> TenantList:
+    response = await backends.identity.ListTenants(
+        identity_pb2.ListTenantsRequest(parent=f"tenants/{parent}" if parent else "",
+                                        page_size=page_size(page_size_), page_token=page_token),
+        timeout=backends.timeout,
+    )
+    return TenantList(tenants=[Tenant.from_proto(t) for t in response.tenants],
+                      next_page_token=response.next_page_token)
+
+
+@router.get("/tenants/{code}", response_model=Tenant)
+async def get_tenant(code: TenantCode, caller: CurrentCaller, backends: BackendsDep) -> Tenant:
+    response = await backends.identity.GetTenant(identity_pb2.GetTenantRequest(name=f"tenants/{code}"),
+                                                 timeout=backends.timeout)
+    return Tenant.from_proto(response.tenant)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from prevention.training.v1 import training_pb2
+from pydantic import BaseModel, Field
+
+from gateway.schemas.common import Strict
+
+ContentCategory = Literal["policy_regulation", "accident_prevention", "warning_education"]
+_TO_PROTO = {
+    "policy_regulation": training_pb2.CONTENT_CATEGORY_POLICY_REGULATION,
+    "accident_prevention": training_pb2.CONTENT_CATEGORY_ACCIDENT_PREVENTION,
+    "warning_education": training_pb2.CONTENT_CATEGORY_WARNING_EDUCATION,
+}
+_FROM_PROTO = {v: k for k, v in _TO_PROTO.items()}
+
+
+class CourseCreate(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    content_category: ContentCategory
+    contact_phone: str = Field(default="", max_length=32, description="Personal data; masked for other tenants")
+
+    def to_proto(self) -> training_pb2.Course:
+        return training_pb2.Course(title=self.title, description=self.description,
+                                   content_category=_TO_PROTO[self.content_category],
+                                   contact_phone=self.contact_phone)
+
+
+class Course(BaseModel):
+    id: str
+    tenant_code: str
+    title: str
+    description: str
+    content_category: ContentCategory
+    contact_phone: str
+    create_time: datetime
+
+    @classmethod
+    def from_proto(cls, m: training_pb2.Course) -> Course:
+        return cls(id=m.name.removeprefix("courses/"), tenant_code=m.tenant_code, title=m.title,
+                   description=m.description, content_category=_FROM_PROTO[m.content_category],
+                   contact_phone=m.contact_phone, create_time=m.create_time.ToDatetime().replace(tzinfo=None))
+
+
+class CourseList(BaseModel):
+    courses: list[Course]
+    next_page_token: str

@@ -1,0 +1,16 @@
+"""`prevention seed` for assessment: the action-plan cycles (idempotent; never overwrites edits)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.assessment.models import ActionPlan
+from services.assessment.reference import ACTION_PLANS
+
+
+async def seed(session: AsyncSession, *, demo: bool = False) -> dict[str, int]:
+    for plan in ACTION_PLANS:
+        if await session.get(ActionPlan, plan["id"]) is None:
+            session.add(ActionPlan(**plan))
+    await session.commit()
+    return {"action_plans": len(ACTION_PLANS)}

@@ -1,0 +1,71 @@
+"""gRPC adapter: proto <-> domain; owns the transaction. Calls sharing for key industries
+(SPEC 7.1: assessment -> sharing) with the caller's token and a propagated deadline."""
+
+from __future__ import annotations
+
+from prevention.assessment.v1 import assessment_pb2, assessment_pb2_grpc
+from prevention.sharing.v1 import sharing_pb2, sharing_pb2_grpc
+
+from services.assessment import service
+from services.assessment.models import ActionPlan
+from services.common.channels import open_channel
+from services.common.clock import Clock, SystemClock
+from services.common.db import Database
+from services.common.pagination import MAX_PAGE_SIZE, clamp_page_size, decode_page_token, encode_page_token
+from services.common.server import Registration
+
+SHARING_TIMEOUT_SECONDS = 5.0
+
+
+def plan_to_proto(plan: ActionPlan) -> assessment_pb2.ActionPlan:
+    return assessment_pb2.ActionPlan(
+        name=f"actionPlans/{plan.id}",
+        title=plan.title,
+        start_date=plan.start_date.isoformat(),
+        end_date=plan.end_date.isoformat(),
+        baseline_year=plan.baseline_year,
+        targets=[assessment_pb2.PlanTarget(**t) for t in plan.targets],
+        implementation_plan_due=plan.implementation_plan_due.isoformat(),
+        annual_report_due=plan.annual_report_due,
+    )
+
+
+class AssessmentServicer(assessment_pb2_grpc.AssessmentServiceServicer):
+    def __init__(self, database: Database, sharing: sharing_pb2_grpc.SharingServiceStub, clock: Clock):
+        self.db = database
+        self.sharing = sharing
+        self.clock = clock
+
+    async def ListActionPlans(self, request, context):
+        size = clamp_page_size(request.page_size)
+        after = decode_page_token(request.page_token)
+        async with self.db.session() as session:
+            rows = await service.list_plans(session=session, after=after[0] if after else None, limit=size + 1)
+        return assessment_pb2.ListActionPlansResponse(
+            action_plans=[plan_to_proto(p) for p in rows[:size]],
+            next_page_token=encode_page_token([rows[size - 1].id]) if len(rows) > size else "",
+        )
+
+    async def GetActionPlan(self, request, context):
+        plan_id = service.parse_plan_name(request.name)
+        async with self.db.session() as session:
+            plan = await service.get_plan(session=session, plan_id=plan_id, clock=self.clock)
+        message = plan_to_proto(plan)
+        # The channel interceptor caps this timeout at the caller's remaining deadline.
+        industries = await self.sharing.ListKeyIndustries(
+            sharing_pb2.ListKeyIndustriesRequest(page_size=MAX_PAGE_SIZE), timeout=SHARING_TIMEOUT_SECONDS
+        )
+        message.key_industry_codes.extend(k.code for k in industries.key_industries)
+        return assessment_pb2.GetActionPlanResponse(action_plan=message)
+
+
+def build(*, database: Database, addresses: dict[str, str], settings, tracer_provider=None,
+          clock: Clock | None = None, **_) -> Registration:
+    channel = open_channel(addresses["sharing"], default_timeout=settings.grpc_default_timeout_seconds,
+                           tracer_provider=tracer_provider)
+    servicer = AssessmentServicer(database, sharing_pb2_grpc.SharingServiceStub(channel), clock or SystemClock())
+    return Registration(
+        add_to_server=lambda server: assessment_pb2_grpc.add_AssessmentServiceServicer_to_server(servicer, server),
+        service_names=[assessment_pb2.DESCRIPTOR.services_by_name["AssessmentService"].full_name],
+        channels=[channel],
+    )

@@ -1,0 +1,149 @@
+"""`prevention` command line (SPEC OPS-4): up, migrate, seed, openapi."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from services.common.db import Database
+from services.common.migrations import upgrade
+from services.common.settings import SERVICES, platform_settings, service_settings
+
+app = typer.Typer(help="Work-Injury Prevention Platform operations.", no_args_is_help=True)
+OPENAPI_SNAPSHOT = Path(__file__).resolve().parents[1] / "gateway" / "openapi.json"
+
+
+def _selected(service: str | None) -> list[str]:
+    if service is None:
+        return list(SERVICES)
+    if service not in SERVICES:
+        raise typer.BadParameter(f"service must be one of {', '.join(SERVICES)}", param_hint="--service")
+    return [service]
+
+
+@app.command()
+def migrate(service: Annotated[str | None, typer.Option(help="Only this service")] = None) -> None:
+    """Apply every service's Alembic migrations (each service has its own database)."""
+    settings = platform_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    for name in _selected(service):
+        upgrade(name, service_settings(name, settings).database_url)
+        typer.echo(f"migrated {name}")
+
+
+async def _seed(names: list[str], demo: bool) -> dict[str, dict[str, int]]:
+    settings = platform_settings()
+    results = {}
+    for name in names:
+        module = importlib.import_module(f"services.{name}.seed")
+        database = Database(service_settings(name, settings).database_url)
+        try:
+            async with database.session() as session:
+                results[name] = await module.seed(session, demo=demo)
+        finally:
+            await database.dispose()
+    return results
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option(help="Also create demo data (embedded mode only)")] = False,
+    service: Annotated[str | None, typer.Option(help="Only this service")] = None,
+) -> None:
+    """Load reference data (tenants, key industries, action plans); idempotent."""
+    for name, counts in asyncio.run(_seed(_selected(service), demo)).items():
+        typer.echo(f"seeded {name}: {json.dumps(counts)}")
+
+
+@app.command()
+def openapi(write: Annotated[bool, typer.Option(help="Rewrite the committed snapshot")] = False) -> None:
+    """Print the gateway's OpenAPI document, or rewrite gateway/openapi.json."""
+    from gateway.app import create_app
+
+    document = json.dumps(create_app().openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if write:
+        OPENAPI_SNAPSHOT.write_text(document, encoding="utf-8")
+        typer.echo(f"wrote {OPENAPI_SNAPSHOT}")
+    else:
+        typer.echo(document, nl=False)
+
+
+class _Supervisor:
+    """Runs each service and the gateway as a child process; restarts any that die."""
+
+    def __init__(self, commands: dict[str, list[str]], env: dict[str, str]):
+        self.commands = commands
+        self.env = env
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.stopping = False
+
+    def start(self, name: str) -> None:
+        self.procs[name] = subprocess.Popen(self.commands[name], env=self.env)  # noqa: S603 - our own modules
+
+    def run(self) -> int:
+        for name in self.commands:
+            self.start(name)
+        while not self.stopping:
+            for name, proc in list(self.procs.items()):
+                if proc.poll() is not None and not self.stopping:
+                    typer.echo(f"{name} exited with {proc.returncode}; restarting", err=True)
+                    self.start(name)
+            time.sleep(0.5)
+        return self.shutdown()
+
+    def shutdown(self, grace: float = 15.0) -> int:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        return 0
+
+
+@app.command()
+def up(
+    port: Annotated[int, typer.Option(help="Gateway port")] = 0,
+    no_seed: Annotated[bool, typer.Option("--no-seed", help="Skip seeding")] = False,
+) -> None:
+    """Embedded mode: migrate, seed, then run the four services and the gateway on 127.0.0.1."""
+    settings = platform_settings()
+    gateway_port = port or settings.gateway_port
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(None)
+    if not no_seed:
+        seed(demo=True, service=None)
+    env = dict(os.environ)
+    env["PREVENTION_DATA_DIR"] = str(settings.data_dir.resolve())
+    env.setdefault("PREVENTION_OIDC_ISSUER", f"http://127.0.0.1:{gateway_port}/realms/prevention")
+    commands = {name: [sys.executable, "-m", f"services.{name}"] for name in SERVICES}
+    commands["gateway"] = [sys.executable, "-m", "gateway", "--host", settings.gateway_host,
+                           "--port", str(gateway_port)]
+    supervisor = _Supervisor(commands, env)
+
+    def _stop(*_):
+        supervisor.stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    url = f"http://{settings.gateway_host}:{gateway_port}"
+    typer.echo(f"Work-Injury Prevention Platform (embedded mode)\n  gateway: {url}\n  API docs: {url}/docs\n"
+               f"  readiness: {url}/readyz\n  data: {settings.data_dir.resolve()}\nCtrl-C stops everything.")
+    raise typer.Exit(supervisor.run())
+
+
+if __name__ == "__main__":
+    app()

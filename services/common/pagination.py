@@ -1,0 +1,47 @@
+"""Opaque keyset page tokens (AIP-158) and page-size clamping (SPEC 7.4)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+
+from services.common.errors import InvalidArgument
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+def clamp_page_size(page_size: int, *, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> int:
+    """0 means the default; above the maximum is clamped, not refused; negative is invalid."""
+    if page_size < 0:
+        raise InvalidArgument.field("page_size", "must not be negative")
+    if page_size == 0:
+        return default
+    return min(page_size, maximum)
+
+
+def _query_hash(query: dict) -> str:
+    return hashlib.sha256(json.dumps(query, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def encode_page_token(last_key: list, query: dict | None = None) -> str:
+    """The token carries the last row's sort key and a hash of the query it belongs to."""
+    raw = json.dumps({"k": last_key, "q": _query_hash(query or {})}, default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_page_token(token: str, query: dict | None = None) -> list | None:
+    """Returns the last key, None for an empty token; a foreign or malformed token is invalid."""
+    if not token:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw)
+        key, qhash = data["k"], data["q"]
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        raise InvalidArgument.field("page_token", "is malformed") from None
+    if not isinstance(key, list) or qhash != _query_hash(query or {}):
+        raise InvalidArgument.field("page_token", "does not belong to this query") from None
+    return key

@@ -1,0 +1,86 @@
+"""Configuration from the environment, with the names of SPEC 7.5.
+
+Nothing is read at import time: call ``platform_settings()`` / ``service_settings(name)`` where the
+process starts (a server's main, the CLI, the gateway's app factory, a test fixture).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES: tuple[str, ...] = ("identity", "sharing", "training", "assessment")
+DEFAULT_PORTS: dict[str, int] = {"identity": 50051, "sharing": 50052, "training": 50053, "assessment": 50054}
+
+
+class PlatformSettings(BaseSettings):
+    """Settings every process shares (`PREVENTION_*`)."""
+
+    model_config = SettingsConfigDict(env_prefix="PREVENTION_", extra="ignore")
+
+    profile: Literal["dev", "prod"] = "dev"
+    data_dir: Path = Path("var")
+    oidc_issuer: str = "http://127.0.0.1:8080/realms/prevention"
+    oidc_audience: str = "prevention-api"
+    oidc_jwks_url: str = ""
+    oidc_leeway_seconds: int = Field(default=60, ge=0, le=60)
+    oidc_jwks_cooldown_seconds: float = Field(default=30.0, ge=0)
+    s3_endpoint: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_bucket: str = "prevention"
+    s3_secure: bool = True
+    # gRPC server limits (RELIABILITY S8, R4, R6).
+    grpc_max_message_bytes: int = 4 * 1024 * 1024
+    grpc_max_concurrent_rpcs: int = 256
+    grpc_max_connection_age_seconds: int = 300
+    grpc_drain_grace_seconds: float = 10.0
+    health_interval_seconds: float = 2.0
+    # Outgoing calls: the default deadline when no upstream deadline bounds the call.
+    grpc_default_timeout_seconds: float = 10.0
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    gateway_max_body_bytes: int = 8 * 1024 * 1024
+    gateway_cors_origins: list[str] = Field(default_factory=list)
+
+    @property
+    def jwks_url(self) -> str:
+        return self.oidc_jwks_url or f"{self.oidc_issuer}/protocol/openid-connect/certs"
+
+
+class ServiceSettings(BaseSettings):
+    """Per-service settings: `PREVENTION_<SERVICE>_DATABASE_URL` and `PREVENTION_<SERVICE>_ADDR`."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    name: str
+    database_url: str = ""
+    addr: str = ""
+
+
+def platform_settings(**overrides) -> PlatformSettings:
+    return PlatformSettings(**overrides)
+
+
+def service_settings(name: str, platform: PlatformSettings | None = None) -> ServiceSettings:
+    """Settings of one service; the database defaults to a SQLite file in the data directory."""
+    if name not in SERVICES:
+        raise ValueError(f"unknown service {name!r}")
+    platform = platform or platform_settings()
+
+    class _Env(BaseSettings):
+        model_config = SettingsConfigDict(env_prefix=f"PREVENTION_{name.upper()}_", extra="ignore")
+        database_url: str = ""
+        addr: str = ""
+
+    env = _Env()
+    url = env.database_url or f"sqlite:///{(platform.data_dir / f'{name}.db').resolve()}"
+    addr = env.addr or f"127.0.0.1:{DEFAULT_PORTS[name]}"
+    return ServiceSettings(name=name, database_url=url, addr=addr)
+
+
+def service_addresses(platform: PlatformSettings | None = None) -> dict[str, str]:
+    return {name: service_settings(name, platform).addr for name in SERVICES}

@@ -1,0 +1,19 @@
+"""`prevention seed` for sharing: the national key industries (idempotent, editable afterwards)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.context import NATIONAL_TENANT
+from services.sharing.models import KeyIndustry
+from services.sharing.reference import NATIONAL_KEY_INDUSTRIES
+
+
+async def seed(session: AsyncSession, *, demo: bool = False) -> dict[str, int]:
+    for code, name, name_en, divisions in NATIONAL_KEY_INDUSTRIES:
+        existing = await session.get(KeyIndustry, (NATIONAL_TENANT, code))
+        if existing is None:  # operators may have edited the seeded rows: never overwrite
+            session.add(KeyIndustry(tenant_code=NATIONAL_TENANT, code=code, display_name=name,
+                                    display_name_en=name_en, divisions=divisions))
+    await session.commit()
+    return {"key_industries": len(NATIONAL_KEY_INDUSTRIES)}

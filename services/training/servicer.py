@@ -1,0 +1,88 @@
+"""gRPC adapter: proto <-> domain; owns the transaction."""
+
+from __future__ import annotations
+
+from prevention.training.v1 import training_pb2, training_pb2_grpc
+
+from services.common.context import Caller, current_caller
+from services.common.db import Database
+from services.common.idempotency import run_idempotent
+from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
+from services.common.server import Registration
+from services.training import service
+from services.training.models import Course, IdempotencyKeys
+
+_CATEGORY_TO_PROTO = {
+    "policy_regulation": training_pb2.CONTENT_CATEGORY_POLICY_REGULATION,
+    "accident_prevention": training_pb2.CONTENT_CATEGORY_ACCIDENT_PREVENTION,
+    "warning_education": training_pb2.CONTENT_CATEGORY_WARNING_EDUCATION,
+}
+_CATEGORY_FROM_PROTO = {v: k for k, v in _CATEGORY_TO_PROTO.items()}
+
+
+def course_to_proto(row: Course, caller: Caller) -> training_pb2.Course:
+    message = training_pb2.Course(
+        name=f"courses/{row.id}",
+        tenant_code=row.tenant_code,
+        title=row.title,
+        description=row.description,
+        content_category=_CATEGORY_TO_PROTO[row.content_category],
+        contact_phone=row.contact_phone if service.may_see_personal_data(caller, row)
+        else service.mask_phone(row.contact_phone),
+    )
+    message.create_time.FromDatetime(row.create_time)
+    return message
+
+
+class TrainingServicer(training_pb2_grpc.TrainingServiceServicer):
+    def __init__(self, database: Database):
+        self.db = database
+
+    async def CreateCourse(self, request, context):
+        caller = current_caller()
+        new = service.NewCourse(
+            title=request.course.title,
+            description=request.course.description,
+            content_category=_CATEGORY_FROM_PROTO.get(request.course.content_category, ""),
+            contact_phone=request.course.contact_phone,
+        )
+
+        async def work(session) -> bytes:
+            row = await service.create_course(session=session, caller=caller, course=new)
+            return training_pb2.CreateCourseResponse(course=course_to_proto(row, caller)).SerializeToString()
+
+        payload = request.SerializeToString(deterministic=True)
+        response = await run_idempotent(
+            self.db.sessionmaker, IdempotencyKeys, scope=f"{caller.subject}:CreateCourse",
+            key=request.request_id, payload=payload, work=work,
+        )
+        return training_pb2.CreateCourseResponse.FromString(response)
+
+    async def GetCourse(self, request, context):
+        caller = current_caller()
+        course_id = service.parse_course_name(request.name)
+        async with self.db.session() as session:
+            row = await service.get_course(session=session, caller=caller, course_id=course_id)
+        return training_pb2.GetCourseResponse(course=course_to_proto(row, caller))
+
+    async def ListCourses(self, request, context):
+        caller = current_caller()
+        size = clamp_page_size(request.page_size)
+        after = decode_page_token(request.page_token)
+        async with self.db.session() as session:
+            rows = await service.list_courses(
+                session=session, caller=caller, after=tuple(after) if after else None, limit=size + 1
+            )
+        last = rows[size - 1] if len(rows) > size else None
+        return training_pb2.ListCoursesResponse(
+            courses=[course_to_proto(r, caller) for r in rows[:size]],
+            next_page_token=encode_page_token([last.create_time.isoformat(), last.id]) if last else "",
+        )
+
+
+def build(*, database: Database, **_) -> Registration:
+    servicer = TrainingServicer(database)
+    return Registration(
+        add_to_server=lambda server: training_pb2_grpc.add_TrainingServiceServicer_to_server(servicer, server),
+        service_names=[training_pb2.DESCRIPTOR.services_by_name["TrainingService"].full_name],
+    )

@@ -1,0 +1,100 @@
+"""The whole platform in the test process: four gRPC services on 127.0.0.1 (port 0) with their
+real databases (SQLite files, or PostgreSQL when PREVENTION_TEST_DATABASE_URL is set), and the
+gateway app driven through httpx's ASGI transport."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import uuid
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psycopg
+from sqlalchemy import make_url
+
+from services.common.db import Database
+from services.common.migrations import upgrade
+from services.common.runner import build_runtime
+from services.common.server import ServiceRuntime
+from services.common.settings import SERVICES, PlatformSettings
+
+PG_ENV = "PREVENTION_TEST_DATABASE_URL"
+
+
+def postgres_admin_url() -> str | None:
+    return os.environ.get(PG_ENV) or None
+
+
+class DatabaseFactory:
+    """Fresh, migrated and seeded databases: one per service and per call."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.created: list[str] = []
+
+    def url(self, service: str) -> str:
+        admin = postgres_admin_url()
+        if admin is None:
+            return f"sqlite:///{self.tmp / f'{service}-{uuid.uuid4().hex[:8]}.db'}"
+        name = f"pt_{uuid.uuid4().hex[:10]}_{service}"
+        with psycopg.connect(make_url(admin).set(drivername="postgresql").render_as_string(False),
+                             autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return make_url(admin).set(database=name).render_as_string(hide_password=False)
+
+    async def prepared(self, service: str, *, seed: bool = True) -> str:
+        url = self.url(service)
+        upgrade(service, url)
+        if seed:
+            module = importlib.import_module(f"services.{service}.seed")
+            database = Database(url)
+            try:
+                async with database.session() as session:
+                    await module.seed(session)
+            finally:
+                await database.dispose()
+        return url
+
+    def drop_all(self) -> None:
+        admin = postgres_admin_url()
+        if admin is None or not self.created:
+            return
+        with psycopg.connect(make_url(admin).set(drivername="postgresql").render_as_string(False),
+                             autocommit=True) as conn:
+            for name in self.created:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def service_builder(name: str):
+    return importlib.import_module(f"services.{name}.servicer").build
+
+
+@dataclass
+class Platform:
+    settings: PlatformSettings
+    runtimes: dict[str, ServiceRuntime]
+    addresses: dict[str, str]
+    urls: dict[str, str]
+    client: httpx.AsyncClient
+    app: object
+    stack: AsyncExitStack = field(repr=False)
+
+
+async def start_services(settings, factory: DatabaseFactory, *, tracer_provider=None, validator=None,
+                         builders=None, addresses=None) -> tuple[dict, dict, dict]:
+    """Starts each service on an ephemeral port. Services that call others get the addresses
+    of the ones started before them (assessment -> sharing), so start order matters."""
+    runtimes, urls, addresses = {}, {}, dict(addresses or {})
+    for name in SERVICES:
+        urls[name] = await factory.prepared(name)
+        build = (builders or {}).get(name) or service_builder(name)
+        runtime = build_runtime(name, build, settings=settings, database_url=urls[name], addresses=addresses,
+                                tracer_provider=tracer_provider, validator=validator)
+        port = await runtime.start("127.0.0.1:0")
+        addresses[name] = f"127.0.0.1:{port}"
+        runtimes[name] = runtime
+    return runtimes, urls, addresses
