@@ -11,7 +11,7 @@ from services.common.context import caller_var, new_request_id, request_id_var
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
-class _TooLarge(BaseException):  # noqa: N818 - must pass through FastAPI's body-parsing handler
+class _TooLarge(BaseException):
     pass
 
 

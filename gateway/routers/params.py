@@ -8,7 +8,9 @@ from fastapi import Header, Query
 
 from services.common.pagination import clamp_page_size
 
-PageSize = Annotated[int, Query(alias="page_size", ge=0, description="0 = default; values above the maximum are clamped")]
+PageSize = Annotated[
+    int, Query(alias="page_size", ge=0, description="0 = default; values above the maximum are clamped")
+]
 PageToken = Annotated[str, Query(max_length=2048, description="Opaque token from next_page_token")]
 IdempotencyKey = Annotated[
     str | None,

@@ -104,7 +104,7 @@ class ChassisInterceptor(grpc.aio.ServerInterceptor):
                 response = await behaviour(request_or_iterator, context)
             except (asyncio.CancelledError, grpc.aio.AbortError):
                 raise
-            except BaseException as error:  # noqa: BLE001 - mapped to a status below
+            except BaseException as error:
                 await self._handle(method, context, error, started, fields)
                 raise
             self._finish(method, started, "OK", fields)
@@ -122,7 +122,7 @@ class ChassisInterceptor(grpc.aio.ServerInterceptor):
                     yield item
             except (asyncio.CancelledError, grpc.aio.AbortError):
                 raise
-            except BaseException as error:  # noqa: BLE001
+            except BaseException as error:
                 await self._handle(method, context, error, started, fields)
                 raise
             self._finish(method, started, "OK", fields)

@@ -27,7 +27,7 @@ class TokenIssuer:
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server API
+            def do_GET(self):
                 issuer.requests += 1
                 body = json.dumps(issuer.jwks()).encode()
                 self.send_response(200)

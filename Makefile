@@ -1,0 +1,50 @@
+# Two commands do all set-up on a fresh machine: `make up` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+GENERATED := gen/.stamp
+PROTOS := $(shell find proto -name '*.proto')
+# Benchmarks run small in `make test` / CI to stay alive, at full scale with `make bench`.
+BENCH_SCALE ?= 0.01
+PYTEST_ARGS ?=
+
+.PHONY: setup up test bench lint gen openapi clean
+
+setup: $(INSTALLED)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Code generation needs grpcio-tools before the project itself can be installed.
+$(GENERATED): $(PROTOS) infra/proto/generate.py | $(BIN)/python
+	$(BIN)/pip install -q 'grpcio-tools>=1.66'
+	$(BIN)/python infra/proto/generate.py
+
+$(INSTALLED): pyproject.toml $(GENERATED)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+gen: $(GENERATED)
+
+up: setup
+	$(BIN)/prevention up
+
+test: setup
+	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	BENCH_SCALE=1 $(BIN)/python -m pytest tests/bench -m bench -s $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/buf lint
+	$(BIN)/buf breaking --against ".git#ref=$$(cat proto/BREAKING_BASELINE)"
+
+openapi: setup
+	$(BIN)/prevention openapi --write
+
+clean:
+	rm -rf $(VENV) gen var
