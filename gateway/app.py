@@ -18,11 +18,13 @@ from prevention.training.v1 import training_pb2_grpc
 
 from gateway.deps import Backends
 from gateway.middleware import RequestContextMiddleware
+from gateway.objects import objects_router
 from gateway.problems import install_error_handlers
 from gateway.routers import assessment, identity, sharing, training
 from services.common.auth import TokenValidator, validator_from_settings
 from services.common.channels import open_channel
 from services.common.settings import SERVICES, PlatformSettings, platform_settings, service_addresses
+from services.common.storage import LocalObjectStore, object_store
 
 READY_TIMEOUT_SECONDS = 2.0
 API_VERSION = "0.1.0"
@@ -72,6 +74,10 @@ def create_app(
     install_error_handlers(app)
     for router in (identity.router, sharing.router, training.router, assessment.router):
         app.include_router(router)
+    store = object_store(settings)
+    if isinstance(store, LocalObjectStore):  # embedded mode: the gateway serves presigned URLs
+        app.state.object_store = store
+        app.include_router(objects_router(lambda: app.state.object_store))
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

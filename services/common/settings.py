@@ -33,6 +33,8 @@ class PlatformSettings(BaseSettings):
     s3_secret_key: str = ""
     s3_bucket: str = "prevention"
     s3_secure: bool = True
+    # Embedded mode: HMAC key of the local store's presigned URLs (default: a 0600 file in the data dir).
+    object_url_key: str = ""
     # gRPC server limits (RELIABILITY S8, R4, R6).
     grpc_max_message_bytes: int = 4 * 1024 * 1024
     grpc_max_concurrent_rpcs: int = 256
@@ -45,6 +47,10 @@ class PlatformSettings(BaseSettings):
     gateway_port: int = 8080
     gateway_max_body_bytes: int = 8 * 1024 * 1024
     gateway_cors_origins: list[str] = Field(default_factory=list)
+
+    @property
+    def public_base_url(self) -> str:
+        return f"http://{self.gateway_host}:{self.gateway_port}"
 
     @property
     def jwks_url(self) -> str:
