@@ -89,6 +89,7 @@ class _Supervisor:
 
     def start(self, name: str) -> None:
         self.procs[name] = subprocess.Popen(self.commands[name], env=self.env)  # noqa: S603 - our own modules
+        typer.echo(f"started {name} pid {self.procs[name].pid}")
 
     def run(self) -> int:
         for name in self.commands:
@@ -98,7 +99,7 @@ class _Supervisor:
                 if proc.poll() is not None and not self.stopping:
                     typer.echo(f"{name} exited with {proc.returncode}; restarting", err=True)
                     self.start(name)
-            time.sleep(0.5)
+            time.sleep(0.5)  # supervision poll interval
         return self.shutdown()
 
     def shutdown(self, grace: float = 15.0) -> int:
