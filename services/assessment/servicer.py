@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prevention.assessment.v1 import assessment_pb2, assessment_pb2_grpc
 from prevention.sharing.v1 import sharing_pb2, sharing_pb2_grpc
 
@@ -12,6 +14,7 @@ from services.common.channels import open_channel
 from services.common.clock import Clock, SystemClock
 from services.common.db import Database
 from services.common.pagination import MAX_PAGE_SIZE, clamp_page_size, decode_page_token, encode_page_token
+from services.common.policy import Policy
 from services.common.server import Registration
 
 SHARING_TIMEOUT_SECONDS = 5.0
@@ -59,6 +62,9 @@ class AssessmentServicer(assessment_pb2_grpc.AssessmentServiceServicer):
         return assessment_pb2.GetActionPlanResponse(action_plan=message)
 
 
+POLICY_FILE = Path(__file__).with_name("policy.yaml")
+
+
 def build(*, database: Database, addresses: dict[str, str], settings, tracer_provider=None,
           clock: Clock | None = None, **_) -> Registration:
     channel = open_channel(addresses["sharing"], default_timeout=settings.grpc_default_timeout_seconds,
@@ -67,5 +73,6 @@ def build(*, database: Database, addresses: dict[str, str], settings, tracer_pro
     return Registration(
         add_to_server=lambda server: assessment_pb2_grpc.add_AssessmentServiceServicer_to_server(servicer, server),
         service_names=[assessment_pb2.DESCRIPTOR.services_by_name["AssessmentService"].full_name],
+        policy=Policy.load(POLICY_FILE),
         channels=[channel],
     )

@@ -14,6 +14,7 @@ from services.common import context as ctx
 from services.common.auth import TokenValidator, bearer_token
 from services.common.errors import DomainError, Unavailable
 from services.common.grpc_errors import abort
+from services.common.policy import Policy
 
 log = logging.getLogger("prevention.rpc")
 
@@ -25,8 +26,15 @@ def _metadata(context: grpc.aio.ServicerContext) -> dict[str, str]:
 
 
 class ChassisInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, *, validator: TokenValidator | None, public_prefixes: Iterable[str] = PUBLIC_PREFIXES):
+    def __init__(
+        self,
+        *,
+        validator: TokenValidator,
+        policy: Policy,
+        public_prefixes: Iterable[str] = PUBLIC_PREFIXES,
+    ):
         self.validator = validator
+        self.policy = policy
         self.public_prefixes = tuple(public_prefixes)
 
     async def intercept_service(self, continuation, handler_call_details):
@@ -58,16 +66,18 @@ class ChassisInterceptor(grpc.aio.ServerInterceptor):
             response_serializer=handler.response_serializer,
         )
 
-    async def _enter(self, context: grpc.aio.ServicerContext) -> dict:
+    async def _enter(self, method: str, context: grpc.aio.ServicerContext) -> dict:
         metadata = _metadata(context)
         request_id = metadata.get("x-request-id") or ctx.new_request_id()
         ctx.request_id_var.set(request_id[:128])
         remaining = context.time_remaining()
         ctx.set_deadline(remaining)
         ctx.caller_var.set(None)
-        if self.validator is not None:
+        rule = self.policy.rule(method)
+        if rule is None or not rule.public:
             token = bearer_token(metadata.get("authorization"))
             ctx.caller_var.set(await self.validator.validate(token))
+        self.policy.authorize(method, ctx.current_caller())  # deny by default (SPEC 7.3 as data)
         return {"deadline_remaining_ms": None if remaining is None else round(remaining * 1000)}
 
     def _finish(self, method: str, started: float, status: str, fields: dict) -> None:
@@ -100,7 +110,7 @@ class ChassisInterceptor(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             fields: dict = {}
             try:
-                fields = await self._enter(context)
+                fields = await self._enter(method, context)
                 response = await behaviour(request_or_iterator, context)
             except (asyncio.CancelledError, grpc.aio.AbortError):
                 raise
@@ -117,7 +127,7 @@ class ChassisInterceptor(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             fields: dict = {}
             try:
-                fields = await self._enter(context)
+                fields = await self._enter(method, context)
                 async for item in behaviour(request_or_iterator, context):
                     yield item
             except (asyncio.CancelledError, grpc.aio.AbortError):

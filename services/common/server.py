@@ -21,7 +21,8 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
 from services.common.auth import TokenValidator
 from services.common.db import Database
-from services.common.interceptors import ChassisInterceptor
+from services.common.interceptors import PUBLIC_PREFIXES, ChassisInterceptor
+from services.common.policy import Policy
 from services.common.settings import PlatformSettings
 
 log = logging.getLogger("prevention.server")
@@ -42,12 +43,20 @@ def server_options(settings: PlatformSettings) -> list[tuple[str, int]]:
     ]
 
 
+def traced(handler_call_details) -> bool:
+    """Health and reflection RPCs get no span: probes are noise, and OpenTelemetry's aio wrapper
+    breaks Health/Watch (a coroutine writing through its context, not an async generator)."""
+    return not handler_call_details.method.startswith(PUBLIC_PREFIXES)
+
+
 @dataclass
 class Registration:
     """What a service contributes: how to add its servicer and the full names of its services."""
 
     add_to_server: Callable[[grpc.aio.Server], None]
     service_names: Sequence[str]
+    # SPEC 7.3 rows for these services (policy.yaml beside the servicer).
+    policy: Policy
     # Outgoing channels the service opened; closed when it stops.
     channels: Sequence[grpc.aio.Channel] = ()
 
@@ -60,7 +69,7 @@ class ServiceRuntime:
         settings: PlatformSettings,
         database: Database,
         registration: Registration,
-        validator: TokenValidator | None,
+        validator: TokenValidator,
         tracer_provider=None,
     ):
         self.name = name
@@ -70,8 +79,8 @@ class ServiceRuntime:
         self.health = health.aio.HealthServicer()
         self.server = grpc.aio.server(
             interceptors=[
-                aio_server_interceptor(tracer_provider=tracer_provider),
-                ChassisInterceptor(validator=validator),
+                aio_server_interceptor(tracer_provider=tracer_provider, filter_=traced),
+                ChassisInterceptor(validator=validator, policy=registration.policy),
             ],
             options=server_options(settings),
             maximum_concurrent_rpcs=settings.grpc_max_concurrent_rpcs,

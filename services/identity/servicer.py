@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prevention.identity.v1 import identity_pb2, identity_pb2_grpc
 
 from services.common.context import current_caller
 from services.common.db import Database
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
+from services.common.policy import Policy
 from services.common.server import Registration
 from services.identity import service
 from services.identity.convert import tenant_to_proto
@@ -38,9 +41,13 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         )
 
 
+POLICY_FILE = Path(__file__).with_name("policy.yaml")
+
+
 def build(*, database: Database, **_) -> Registration:
     servicer = IdentityServicer(database)
     return Registration(
         add_to_server=lambda server: identity_pb2_grpc.add_IdentityServiceServicer_to_server(servicer, server),
         service_names=[identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name],
+        policy=Policy.load(POLICY_FILE),
     )

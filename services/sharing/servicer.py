@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prevention.sharing.v1 import sharing_pb2, sharing_pb2_grpc
 
 from services.common.context import current_caller
 from services.common.db import Database
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
+from services.common.policy import Policy
 from services.common.server import Registration
 from services.sharing import service
 from services.sharing.models import KeyIndustry
@@ -41,9 +44,13 @@ class SharingServicer(sharing_pb2_grpc.SharingServiceServicer):
         )
 
 
+POLICY_FILE = Path(__file__).with_name("policy.yaml")
+
+
 def build(*, database: Database, **_) -> Registration:
     servicer = SharingServicer(database)
     return Registration(
         add_to_server=lambda server: sharing_pb2_grpc.add_SharingServiceServicer_to_server(servicer, server),
         service_names=[sharing_pb2.DESCRIPTOR.services_by_name["SharingService"].full_name],
+        policy=Policy.load(POLICY_FILE),
     )

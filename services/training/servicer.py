@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prevention.training.v1 import training_pb2, training_pb2_grpc
 
 from services.common.context import Caller, current_caller
 from services.common.db import Database
 from services.common.idempotency import run_idempotent
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
+from services.common.policy import Policy
 from services.common.server import Registration
 from services.training import service
 from services.training.models import Course, IdempotencyKeys
@@ -80,9 +83,13 @@ class TrainingServicer(training_pb2_grpc.TrainingServiceServicer):
         )
 
 
+POLICY_FILE = Path(__file__).with_name("policy.yaml")
+
+
 def build(*, database: Database, **_) -> Registration:
     servicer = TrainingServicer(database)
     return Registration(
         add_to_server=lambda server: training_pb2_grpc.add_TrainingServiceServicer_to_server(servicer, server),
         service_names=[training_pb2.DESCRIPTOR.services_by_name["TrainingService"].full_name],
+        policy=Policy.load(POLICY_FILE),
     )
