@@ -20,7 +20,7 @@ from gateway.deps import Backends
 from gateway.middleware import RequestContextMiddleware
 from gateway.objects import objects_router
 from gateway.problems import install_error_handlers
-from gateway.routers import assessment, identity, sharing, training
+from gateway.routers import assessment, identity, oidc, sharing, training, users
 from services.common.auth import TokenValidator, validator_from_settings
 from services.common.channels import open_channel
 from services.common.settings import SERVICES, PlatformSettings, platform_settings, service_addresses
@@ -72,7 +72,8 @@ def create_app(
     app.state.settings = settings
     app.state.validator = validator or validator_from_settings(settings)
     install_error_handlers(app)
-    for router in (identity.router, sharing.router, training.router, assessment.router):
+    for router in (identity.router, users.router, sharing.router, training.router, assessment.router,
+                   oidc.router):
         app.include_router(router)
     store = object_store(settings)
     if isinstance(store, LocalObjectStore):  # embedded mode: the gateway serves presigned URLs

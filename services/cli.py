@@ -41,7 +41,7 @@ def migrate(service: Annotated[str | None, typer.Option(help="Only this service"
         typer.echo(f"migrated {name}")
 
 
-async def _seed(names: list[str], demo: bool) -> dict[str, dict[str, int]]:
+async def _seed(names: list[str], demo: bool) -> dict[str, dict]:
     settings = platform_settings()
     results = {}
     for name in names:
@@ -49,10 +49,18 @@ async def _seed(names: list[str], demo: bool) -> dict[str, dict[str, int]]:
         database = Database(service_settings(name, settings).database_url)
         try:
             async with database.session() as session:
-                results[name] = await module.seed(session, demo=demo)
+                results[name] = await module.seed(session, demo=demo, settings=settings)
         finally:
             await database.dispose()
     return results
+
+
+def _write_credentials(path: Path, lines: list[str]) -> None:
+    """Demo secrets are printed once and kept in a file only the owner can read (SPEC 7.6)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.writelines(line + "\n" for line in lines)
 
 
 @app.command()
@@ -61,8 +69,20 @@ def seed(
     service: Annotated[str | None, typer.Option(help="Only this service")] = None,
 ) -> None:
     """Load reference data (tenants, key industries, action plans); idempotent."""
+    settings = platform_settings()
+    if demo and (settings.profile == "prod" or settings.s3_endpoint):
+        raise typer.BadParameter("demo data is for embedded mode only", param_hint="--demo")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    credentials: list[str] = []
     for name, counts in asyncio.run(_seed(_selected(service), demo)).items():
+        credentials += counts.pop("credentials", [])
         typer.echo(f"seeded {name}: {json.dumps(counts)}")
+    if credentials:
+        path = settings.data_dir / "demo-credentials.txt"
+        _write_credentials(path, credentials)
+        typer.echo(f"demo credentials (shown once, also in {path}):")
+        for line in credentials:
+            typer.echo(f"  {line}")
 
 
 @app.command()

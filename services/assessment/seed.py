@@ -8,7 +8,7 @@ from services.assessment.models import ActionPlan
 from services.assessment.reference import ACTION_PLANS
 
 
-async def seed(session: AsyncSession, *, demo: bool = False) -> dict[str, int]:
+async def seed(session: AsyncSession, *, demo: bool = False, settings=None) -> dict[str, int]:
     for plan in ACTION_PLANS:
         if await session.get(ActionPlan, plan["id"]) is None:
             session.add(ActionPlan(**plan))

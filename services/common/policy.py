@@ -25,6 +25,9 @@ ROLES: tuple[str, ...] = (
     "service_institution",
 )
 ALL = "all"  # every authenticated role
+# An operator who has not enrolled TOTP yet gets a token with only this role: it may enrol and
+# nothing else (like Keycloak's CONFIGURE_TOTP required action).
+TOTP_ENROLMENT = "totp_enrolment"
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,12 @@ class Policy:
         for method, entry in (document.get("methods") or {}).items():
             entry = entry or {}
             names = entry.get("roles") or []
-            roles = frozenset(ROLES) if ALL in names else frozenset(names)
-            unknown = roles - set(ROLES)
+            roles = (frozenset(ROLES) if ALL in names else frozenset()) | (frozenset(names) - {ALL})
+            unknown = roles - set(ROLES) - {TOTP_ENROLMENT}
             if unknown:
                 raise ValueError(f"{path}: {method}: unknown roles {sorted(unknown)}")
+            if entry.get("public") and roles:
+                raise ValueError(f"{path}: {method}: a public method takes no roles")
             if not roles and not entry.get("public"):
                 raise ValueError(f"{path}: {method}: give roles or public: true")
             rules[f"/{service}/{method}"] = Rule(roles=roles, public=bool(entry.get("public")))

@@ -28,6 +28,11 @@ class PlatformSettings(BaseSettings):
     oidc_jwks_url: str = ""
     oidc_leeway_seconds: int = Field(default=60, ge=0, le=60)
     oidc_jwks_cooldown_seconds: float = Field(default=30.0, ge=0)
+    # Embedded issuer (SPEC 7.2): token lifetimes, lockout (NF-6).
+    token_access_seconds: int = Field(default=300, ge=30, le=3600)
+    token_refresh_seconds: int = Field(default=1800, ge=60, le=86400)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_seconds: int = Field(default=900, ge=1)
     s3_endpoint: str = ""
     s3_access_key: str = ""
     s3_secret_key: str = ""

@@ -1,14 +1,38 @@
-"""`prevention seed` for identity: the tenant tree (idempotent)."""
+"""`prevention seed` for identity: the tenant tree (idempotent); with --demo (embedded mode only,
+SPEC 7.6) one user per role, operators for 110000 and 120000 (TOTP enrolled), and a training
+platform's API client. Passwords, TOTP secrets and client secrets are random; they are returned
+once for the CLI to print and write to <data dir>/demo-credentials.txt (0600)."""
 
 from __future__ import annotations
 
+import secrets
+import uuid
+from datetime import UTC, datetime
+
+import pyotp
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity.models import Tenant
+from services.common.pii import PiiKeyring
+from services.identity import tokens
+from services.identity.models import ApiClient, Tenant, User
 from services.identity.reference import NATIONAL, PROVINCES
 
+DEMO_USERS: tuple[tuple[str, str, str], ...] = (
+    # username, tenant, role
+    ("demo-ministry", "100000", "ministry_operator"),
+    ("demo-beijing-operator", "110000", "provincial_operator"),
+    ("demo-tianjin-operator", "120000", "provincial_operator"),
+    ("demo-liaison", "110000", "department_liaison"),
+    ("demo-employer", "110000", "employer_officer"),
+    ("demo-trainee", "110000", "trainee"),
+    ("demo-expert", "110000", "expert"),
+    ("demo-institution", "110000", "service_institution"),
+)
+DEMO_CLIENT = "demo-training-platform"
 
-async def seed(session: AsyncSession, *, demo: bool = False) -> dict[str, int]:
+
+async def seed(session: AsyncSession, *, demo: bool = False, settings=None) -> dict:
     code, name, name_en = NATIONAL
     rows = [Tenant(code=code, parent_code=None, level="national", display_name=name, display_name_en=name_en)]
     rows += [
@@ -17,5 +41,37 @@ async def seed(session: AsyncSession, *, demo: bool = False) -> dict[str, int]:
     ]
     for row in rows:
         await session.merge(row)
+    result: dict = {"tenants": len(rows)}
+    if demo:
+        result["credentials"] = await _demo(session, PiiKeyring.from_settings(settings))
     await session.commit()
-    return {"tenants": len(rows)}
+    return result
+
+
+async def _demo(session: AsyncSession, keyring: PiiKeyring) -> list[str]:
+    now = datetime.now(UTC)
+    lines = []
+    existing = set((await session.scalars(select(User.username))).all())
+    for username, tenant, role in DEMO_USERS:
+        if username in existing:
+            continue
+        password = secrets.token_urlsafe(12) + "7a"
+        user = User(id=uuid.uuid4().hex, username=username, display_name=username, tenant_code=tenant,
+                    roles=[role], password_hash=tokens.hash_password(password), enabled=True, totp_enabled=False,
+                    failed_logins=0, create_time=now, update_time=now)
+        line = f"user {username} tenant {tenant} role {role} password {password}"
+        if role in tokens.OPERATOR_ROLES:
+            secret = pyotp.random_base32()
+            user.totp_secret_enc = keyring.encrypt(secret, context=tokens.TOTP_CONTEXT)
+            user.totp_enabled = True
+            line += f" totp-secret {secret}"
+        session.add(user)
+        lines.append(line)
+    if await session.get(ApiClient, DEMO_CLIENT) is None:
+        secret = tokens.new_secret()
+        session.add(ApiClient(client_id=DEMO_CLIENT, display_name="Demo training platform", tenant_code="110000",
+                              roles=["training_platform"], scopes=["learning_records.write", "learning_records.read",
+                                                                   "xapi"],
+                              enabled=True, secret_hash=tokens.secret_digest(secret), create_time=now))
+        lines.append(f"client {DEMO_CLIENT} tenant 110000 role training_platform secret {secret}")
+    return lines

@@ -9,7 +9,7 @@ from services.sharing.models import KeyIndustry
 from services.sharing.reference import NATIONAL_KEY_INDUSTRIES
 
 
-async def seed(session: AsyncSession, *, demo: bool = False) -> dict[str, int]:
+async def seed(session: AsyncSession, *, demo: bool = False, settings=None) -> dict[str, int]:
     for code, name, name_en, divisions in NATIONAL_KEY_INDUSTRIES:
         existing = await session.get(KeyIndustry, (NATIONAL_TENANT, code))
         if existing is None:  # operators may have edited the seeded rows: never overwrite

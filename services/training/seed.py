@@ -5,5 +5,5 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-async def seed(session: AsyncSession, *, demo: bool = False) -> dict[str, int]:
+async def seed(session: AsyncSession, *, demo: bool = False, settings=None) -> dict[str, int]:
     return {}

@@ -53,3 +53,51 @@ SAMPLES: dict[str, Sample] = {
     ),
     "POST /v1/courses": Sample(body=course_body),
 }
+
+
+# -- identity: users, API clients ---------------------------------------------------------------
+
+
+def user_body() -> dict:
+    return {"username": f"harness-{uuid.uuid4().hex[:10]}", "display_name": "Harness User", "roles": ["trainee"],
+            "password": "harness-password-1234", "citizen_id": "11010519491231002X", "phone": "13912345678"}
+
+
+def user_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        token = issuer.token(tenant=tenant, roles=["provincial_operator"])
+        response = await platform.client.post("/v1/users", json=user_body(),
+                                              headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        return {"user_id": response.json()["id"]}
+    return make
+
+
+def client_body() -> dict:
+    return {"display_name": "Harness platform", "roles": ["training_platform"],
+            "scopes": ["learning_records.write"]}
+
+
+def client_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        token = issuer.token(tenant=tenant, roles=["provincial_operator"])
+        response = await platform.client.post("/v1/api-clients", json=client_body(),
+                                              headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        return {"client_id": response.json()["api_client"]["client_id"]}
+    return make
+
+
+SAMPLES.update({
+    "POST /v1/users": Sample(body=user_body),
+    "GET /v1/users/{user_id}": Sample(own=user_in(TENANT_A), foreign=user_in(TENANT_B)),
+    "PATCH /v1/users/{user_id}": Sample(own=user_in(TENANT_A), foreign=user_in(TENANT_B),
+                                        body=lambda: {"display_name": "Renamed"}),
+    "POST /v1/users/me/totp": Sample(body=dict),
+    "POST /v1/users/me/totp/confirm": Sample(body=lambda: {"code": "000000"}),
+    "POST /v1/api-clients": Sample(body=client_body),
+    "PATCH /v1/api-clients/{client_id}": Sample(own=client_in(TENANT_A), foreign=client_in(TENANT_B),
+                                                body=lambda: {"display_name": "Renamed"}),
+    "POST /v1/api-clients/{client_id}/rotate-secret": Sample(own=client_in(TENANT_A), foreign=client_in(TENANT_B),
+                                                             body=dict),
+})

@@ -98,7 +98,11 @@ async def test_rest_role_matrix(platform, issuer, key, role):
     params = await own_params(platform, issuer, key)
     response = await call(platform, key, params, token_for(issuer, role), body_for(key))
     if role in rule.roles:
-        assert response.status_code < 400, f"{role} should reach {key}: {response.text}"
+        # Reaching the handler is what this matrix checks; self-service routes may then answer 404
+        # for the harness's synthetic users, which exist only as token subjects.
+        assert response.status_code not in (401, 403) and response.status_code < 500, (
+            f"{role} should reach {key}: {response.text}"
+        )
     else:
         assert response.status_code == 403, f"{role} must be refused {key}: {response.text}"
 
@@ -107,9 +111,10 @@ async def test_rest_role_matrix(platform, issuer, key, role):
 async def test_rest_foreign_id_is_404_like_an_unknown_id(platform, issuer, key):
     foreign = await SAMPLES[key].foreign(platform, issuer)
     token = issuer.token(tenant=TENANT_A, roles=["provincial_operator"])
-    response = await call(platform, key, foreign, token)
+    response = await call(platform, key, foreign, token, body_for(key))
     assert response.status_code == 404, response.text
-    ministry = await call(platform, key, foreign, issuer.token(tenant="100000", roles=["ministry_operator"]))
+    ministry = await call(platform, key, foreign, issuer.token(tenant="100000", roles=["ministry_operator"]),
+                          body_for(key))
     assert ministry.status_code == 200, ministry.text
 
 
@@ -160,7 +165,8 @@ async def test_grpc_without_token_is_unauthenticated(platform, full_method):
 @pytest.mark.parametrize("full_method", sorted(RPCS))
 async def test_grpc_role_matrix(platform, issuer, full_method, role):
     code = await rpc(platform, full_method, empty_request(RPCS[full_method]), token_for(issuer, role))
-    if role in POLICY.rule(full_method).roles:
+    rule = POLICY.rule(full_method)
+    if rule.public or role in rule.roles:
         assert code not in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED), code
     else:
         assert code == grpc.StatusCode.PERMISSION_DENIED, code

@@ -85,12 +85,13 @@ class Platform:
 
 
 async def start_services(settings, factory: DatabaseFactory, *, tracer_provider=None, validator=None,
-                         builders=None, addresses=None) -> tuple[dict, dict, dict]:
+                         builders=None, addresses=None, prepared=None) -> tuple[dict, dict, dict]:
     """Starts each service on an ephemeral port. Services that call others get the addresses
-    of the ones started before them (assessment -> sharing), so start order matters."""
+    of the ones started before them (assessment -> sharing), so start order matters.
+    ``prepared`` names databases the caller already migrated and seeded."""
     runtimes, urls, addresses = {}, {}, dict(addresses or {})
     for name in SERVICES:
-        urls[name] = await factory.prepared(name)
+        urls[name] = (prepared or {}).get(name) or await factory.prepared(name)
         build = (builders or {}).get(name) or service_builder(name)
         runtime = build_runtime(name, build, settings=settings, database_url=urls[name], addresses=addresses,
                                 tracer_provider=tracer_provider, validator=validator)
@@ -98,3 +99,38 @@ async def start_services(settings, factory: DatabaseFactory, *, tracer_provider=
         addresses[name] = f"127.0.0.1:{port}"
         runtimes[name] = runtime
     return runtimes, urls, addresses
+
+
+class ServedGateway:
+    """The gateway app on a real loopback port (uvicorn in this event loop), for tests where the
+    services must reach it over HTTP — the embedded issuer's JWKS route."""
+
+    def __init__(self, app, port: int):
+        import uvicorn
+
+        self.config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        self.server = uvicorn.Server(self.config)
+        self.task = None
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def __aenter__(self):
+        import asyncio
+
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            if self.task.done():
+                raise RuntimeError("the gateway did not start") from self.task.exception()
+            await asyncio.sleep(0.02)  # uvicorn exposes no started event; poll its flag
+        return self
+
+    async def __aexit__(self, *exc):
+        self.server.should_exit = True
+        await self.task
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,5 @@
+"""Organisation and employer RPCs (ID-1, ID-2). Placeholder: filled in by the organisations work."""
+
+
+class OrganisationRpcs:
+    pass
