@@ -10,6 +10,8 @@ PROTOS := $(shell find proto -name '*.proto')
 BENCH_SCALE ?= 0.01
 PYTEST_ARGS ?=
 
+OIDC_TEST_ISSUER := tests/support/oidc/node_modules/.package-lock.json
+
 .PHONY: setup up test bench lint gen openapi clean
 
 setup: $(INSTALLED)
@@ -29,10 +31,14 @@ $(INSTALLED): pyproject.toml $(GENERATED)
 
 gen: $(GENERATED)
 
+# A real external OIDC provider (npm oidc-provider) that the token tests run against.
+$(OIDC_TEST_ISSUER): tests/support/oidc/package.json tests/support/oidc/package-lock.json
+	npm ci --prefix tests/support/oidc --no-audit --no-fund --loglevel=error
+
 up: setup
 	$(BIN)/prevention up
 
-test: setup
+test: setup $(OIDC_TEST_ISSUER)
 	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
@@ -47,4 +53,4 @@ openapi: setup
 	$(BIN)/prevention openapi --write
 
 clean:
-	rm -rf $(VENV) gen var
+	rm -rf $(VENV) gen var tests/support/oidc/node_modules

@@ -161,8 +161,13 @@ def up(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     url = f"http://{settings.gateway_host}:{gateway_port}"
-    typer.echo(f"Work-Injury Prevention Platform (embedded mode)\n  gateway: {url}\n  API docs: {url}/docs\n"
-               f"  readiness: {url}/readyz\n  data: {settings.data_dir.resolve()}\nCtrl-C stops everything.")
+    typer.echo(
+        f"Work-Injury Prevention Platform (embedded mode)\n  gateway: {url}\n  API docs: {url}/docs\n"
+        f"  readiness: {url}/readyz\n  data: {settings.data_dir.resolve()}\n"
+        f"  demo login: POST {url}/realms/prevention/protocol/openid-connect/token with grant_type=password,\n"
+        f"    username=demo-trainee and the password from {settings.data_dir.resolve() / 'demo-credentials.txt'}\n"
+        f"    (operators also send totp=<code from their totp-secret>)\nCtrl-C stops everything."
+    )
     raise typer.Exit(supervisor.run())
 
 

@@ -85,6 +85,15 @@ def test_up_serves_ready_restarts_and_stops(embedded):
     assert time.monotonic() - started < READY_WITHIN_SECONDS
     assert response.json()["services"] == {name: "SERVING" for name in SERVICES}
     assert (data_dir / "identity.db").exists()
+    credentials = data_dir / "demo-credentials.txt"
+    assert credentials.stat().st_mode & 0o777 == 0o600
+    trainee = next(line.split() for line in credentials.read_text().splitlines() if "demo-trainee" in line)
+    login = httpx.post(f"{url}/realms/prevention/protocol/openid-connect/token", timeout=10, data={
+        "grant_type": "password", "username": "demo-trainee", "password": trainee[trainee.index("password") + 1]})
+    assert login.status_code == 200, login.text
+    tenants = httpx.get(f"{url}/v1/tenants", headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+                        timeout=10)
+    assert tenants.status_code == 200 and tenants.json()["tenants"][0]["code"] == "110000"
 
     pids = wait_for(lambda: (p := pids_from(lines, {})) and len(p) == 5 and p, 10, "child pids")
     os.kill(pids["sharing"], signal.SIGKILL)
