@@ -99,7 +99,7 @@ ALGORITHMS = (AES256GCM_HMACSHA256, SM4GCM_SM3)
 DEFAULT_ALGORITHM = AES256GCM_HMACSHA256
 
 KEY_BYTES = 32
-TOKEN_VERSION = "v1"  # noqa: S105 - a format version, not a credential
+TOKEN_VERSION = "v1"
 HASH_VERSION = "h1"
 HASH_KEY_ID = "hk"  # the id lookup hashes carry when PREVENTION_PII_HASH_KEY is set
 _NONCE_BYTES = 12

@@ -111,3 +111,19 @@ class SigningKey(Base):
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     # Set when a newer key takes over; the key leaves the JWKS after the overlap.
     retire_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuthorizationCode(Base):
+    """One-time codes of the authorization-code flow, stored hashed, bound to the client, the
+    redirect URI and the PKCE challenge; valid 60 seconds."""
+
+    __tablename__ = "authorization_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    client_id: Mapped[str] = mapped_column(String(64))
+    redirect_uri: Mapped[str] = mapped_column(String(512))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(255))
+    expire_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used: Mapped[bool] = mapped_column(Boolean, default=False)

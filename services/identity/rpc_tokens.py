@@ -11,7 +11,7 @@ from services.common.errors import InvalidArgument
 from services.identity import audit, tokens
 from services.identity.models import User
 
-GRANTS = ("password", "client_credentials", "refresh_token")
+GRANTS = ("password", "client_credentials", "refresh_token", "authorization_code")
 
 
 class TokenRpcs:
@@ -37,6 +37,10 @@ class TokenRpcs:
                                                               client_id=request.client_id,
                                                               client_secret=request.client_secret,
                                                               scope=request.scope)
+            elif request.grant_type == "authorization_code":
+                grant = await tokens.code_grant(session, self.keyring, config, now, code=request.code,
+                                                client_id=request.client_id, redirect_uri=request.redirect_uri,
+                                                code_verifier=request.code_verifier)
             else:
                 grant = await tokens.refresh_grant(session, self.keyring, config, now,
                                                    refresh_token=request.refresh_token, client_id=request.client_id)
@@ -47,6 +51,30 @@ class TokenRpcs:
             access_token=grant.access_token, token_type="Bearer", expires_in=grant.expires_in,
             refresh_token=grant.refresh_token, refresh_expires_in=grant.refresh_expires_in, scope=grant.scope,
         )
+
+    def public_clients(self) -> dict[str, list[str]]:
+        """Browser clients of the code flow and their exactly registered redirect URIs."""
+        uris = self.settings.console_redirect_uris or [f"{self.settings.public_base_url}/console/callback"]
+        return {tokens.CONSOLE_CLIENT: list(uris)}
+
+    async def Authorize(self, request, context):
+        tokens.check_authorization_request(
+            client_id=request.client_id, redirect_uri=request.redirect_uri, code_challenge=request.code_challenge,
+            method=request.code_challenge_method, clients=self.public_clients(),
+        )
+        if not request.username:  # only checking the request, to show the login page
+            return identity_pb2.AuthorizeResponse()
+        config, now = self.issuer_config(), self.clock.now()
+        async with self.db.session() as session:
+            code, refused = await tokens.authorize(
+                session, self.keyring, config, now, client_id=request.client_id, redirect_uri=request.redirect_uri,
+                code_challenge=request.code_challenge, scope=request.scope, username=request.username,
+                password=request.password, totp=request.totp,
+            )
+            await session.commit()
+        if refused is not None:
+            raise refused.error
+        return identity_pb2.AuthorizeResponse(code=code, expires_in=tokens.CODE_SECONDS)
 
     async def RevokeToken(self, request, context):
         async with self.db.session() as session:

@@ -6,8 +6,10 @@ so that failed-login counters and audit events persist."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from services.common.errors import DomainError, FailedPrecondition, InvalidArgum
 from services.common.pii import PiiKeyring
 from services.common.policy import TOTP_ENROLMENT
 from services.identity import audit
-from services.identity.models import ApiClient, RefreshToken, SigningKey, User
+from services.identity.models import ApiClient, AuthorizationCode, RefreshToken, SigningKey, User
 
 AUDIENCE_EXTRA = "account"
 CONSOLE_CLIENT = "prevention-console"
@@ -197,8 +199,10 @@ def _totp_ok(keyring: PiiKeyring, user: User, code: str, now: datetime) -> bool:
     return pyotp.TOTP(secret).verify(code.strip(), for_time=now, valid_window=1)
 
 
-async def password_grant(session: AsyncSession, keyring: PiiKeyring, config: IssuerConfig, now: datetime, *,
-                         username: str, password: str, totp: str, client_id: str, scope: str) -> Grant:
+async def authenticate_user(session: AsyncSession, keyring: PiiKeyring, config: IssuerConfig, now: datetime, *,
+                            username: str, password: str, totp: str) -> User | Grant:
+    """Checks a login (password, TOTP where enrolled, lockout, disabled) and records it.
+    Returns the user, or a refused Grant whose error the servicer raises after committing."""
     user = (await session.scalars(select(User).where(User.username == username.strip().lower()))).first()
     if user is None:
         verify_password(_DUMMY_HASH, password)  # same cost as a real check: no user enumeration by timing
@@ -232,10 +236,76 @@ async def password_grant(session: AsyncSession, keyring: PiiKeyring, config: Iss
         return _refused("INVALID_GRANT")
     user.failed_logins = 0
     user.locked_until = None
-    grant = await _user_tokens(session, keyring, config, now, user, client_id or CONSOLE_CLIENT, scope)
+    return user
+
+
+async def password_grant(session: AsyncSession, keyring: PiiKeyring, config: IssuerConfig, now: datetime, *,
+                         username: str, password: str, totp: str, client_id: str, scope: str) -> Grant:
+    user = await authenticate_user(session, keyring, config, now, username=username, password=password, totp=totp)
+    if isinstance(user, Grant):
+        return user
+    client_id = client_id or CONSOLE_CLIENT
+    grant = await _user_tokens(session, keyring, config, now, user, client_id, scope)
     audit.record(session, now=now, kind=audit.LOGIN_SUCCEEDED, tenant_code=user.tenant_code, actor=user.id,
-                 target=target, detail={"client_id": client_id or CONSOLE_CLIENT})
+                 target=f"users/{user.id}", detail={"client_id": client_id, "grant": "password"})
     return grant
+
+
+# -- authorization code + PKCE (RFC 6749 4.1, RFC 7636) -------------------------------------------
+
+CODE_SECONDS = 60
+_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43,128}$")
+_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
+
+
+def pkce_challenge(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
+def check_authorization_request(*, client_id: str, redirect_uri: str, code_challenge: str, method: str,
+                                clients: dict[str, list[str]]) -> None:
+    """Refused before any credential is looked at: an unknown client or a redirect URI that is
+    not registered exactly (no open redirects), or a missing/weak PKCE challenge."""
+    if client_id not in clients:
+        raise InvalidArgument.field("client_id", "is not a registered client")
+    if redirect_uri not in clients[client_id]:
+        raise InvalidArgument.field("redirect_uri", "is not registered for this client")
+    if method != "S256":
+        raise InvalidArgument.field("code_challenge_method", "must be S256")
+    if not _CHALLENGE.match(code_challenge or ""):
+        raise InvalidArgument.field("code_challenge", "must be a base64url SHA-256 challenge")
+
+
+async def authorize(session: AsyncSession, keyring: PiiKeyring, config: IssuerConfig, now: datetime, *,
+                    client_id: str, redirect_uri: str, code_challenge: str, scope: str, username: str,
+                    password: str, totp: str) -> tuple[str, Grant | None]:
+    user = await authenticate_user(session, keyring, config, now, username=username, password=password, totp=totp)
+    if isinstance(user, Grant):
+        return "", user
+    code = new_secret()
+    session.add(AuthorizationCode(code_hash=secret_digest(code), user_id=user.id, client_id=client_id,
+                                  redirect_uri=redirect_uri, code_challenge=code_challenge, scope=scope or "openid",
+                                  expire_time=now + timedelta(seconds=CODE_SECONDS), used=False))
+    audit.record(session, now=now, kind=audit.LOGIN_SUCCEEDED, tenant_code=user.tenant_code, actor=user.id,
+                 target=f"users/{user.id}", detail={"client_id": client_id, "grant": "authorization_code"})
+    return code, None
+
+
+async def code_grant(session: AsyncSession, keyring: PiiKeyring, config: IssuerConfig, now: datetime, *,
+                     code: str, client_id: str, redirect_uri: str, code_verifier: str) -> Grant:
+    row = await session.get(AuthorizationCode, secret_digest(code)) if code else None
+    if row is None or row.used or _aware(row.expire_time) <= now:
+        return _refused("INVALID_GRANT", "authorization code invalid, expired or used")
+    row.used = True  # one use only, whatever happens next
+    if client_id != row.client_id or redirect_uri != row.redirect_uri:
+        return _refused("INVALID_GRANT", "authorization code was issued to another client or redirect URI")
+    if not _VERIFIER.match(code_verifier or "") or not secrets.compare_digest(pkce_challenge(code_verifier),
+                                                                             row.code_challenge):
+        return _refused("INVALID_GRANT", "code_verifier does not match the code challenge")
+    user = await session.get(User, row.user_id)
+    if user is None or not user.enabled:
+        return _refused("INVALID_GRANT", "authorization code invalid, expired or used")
+    return await _user_tokens(session, keyring, config, now, user, client_id, row.scope)
 
 
 def _client_secret_ok(client: ApiClient, secret: str, now: datetime) -> bool:

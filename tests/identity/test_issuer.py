@@ -236,3 +236,53 @@ async def test_ministry_cross_tenant_user_read_is_audited(issuer_platform):
     assert any(e["target"] == f"users/{user_id}" and e["tenant_code"] == "120000" for e in events)
     own = (await p.client.get("/v1/audit-events", headers=bearer(beijing))).json()["audit_events"]
     assert own and all(e["tenant_code"] == "110000" for e in own)
+
+
+async def test_authorization_code_flow_with_pkce(issuer_platform):
+    import base64
+    import hashlib
+    import secrets
+    from urllib.parse import parse_qs, urlsplit
+
+    p = issuer_platform
+    redirect = f"{p.url}/console/callback"
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    params = {"response_type": "code", "client_id": "prevention-console", "redirect_uri": redirect,
+              "code_challenge": challenge, "code_challenge_method": "S256", "state": "xyz", "scope": "openid"}
+    auth = "/realms/prevention/protocol/openid-connect/auth"
+    page = await p.client.get(auth, params=params)
+    assert page.status_code == 200 and 'name="password"' in page.text and page.headers["x-frame-options"] == "DENY"
+    for bad in ({"redirect_uri": "https://evil.example/cb"}, {"client_id": "unknown"},
+                {"code_challenge_method": "plain"}, {"code_challenge": "short"}):
+        refused = await p.client.get(auth, params={**params, **bad})
+        assert refused.status_code == 400 and "location" not in refused.headers
+    wrong = await p.client.post(auth, data={**params, "username": "demo-trainee", "password": "not-it-123456"})
+    assert wrong.status_code == 400 and "location" not in wrong.headers
+    ok = await p.client.post(auth, data={**params, "username": "demo-trainee",
+                                         "password": p.credentials["demo-trainee"]["password"]})
+    assert ok.status_code == 302, ok.text
+    location = urlsplit(ok.headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == redirect
+    query = parse_qs(location.query)
+    assert query["state"] == ["xyz"]
+    code = query["code"][0]
+    exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
+                "client_id": "prevention-console"}
+    bad_verifier = await p.client.post(TOKEN, data={**exchange, "code_verifier": secrets.token_urlsafe(48)})
+    assert bad_verifier.status_code == 400, "a wrong verifier burns the code"
+    ok = await p.client.post(auth, data={**params, "username": "demo-trainee",
+                                         "password": p.credentials["demo-trainee"]["password"]})
+    code = parse_qs(urlsplit(ok.headers["location"]).query)["code"][0]
+    tokens = await p.client.post(TOKEN, data={**exchange, "code": code, "code_verifier": verifier})
+    assert tokens.status_code == 200, tokens.text
+    assert (await p.client.get("/v1/tenants", headers=bearer(tokens.json()["access_token"]))).status_code == 200
+    replay = await p.client.post(TOKEN, data={**exchange, "code": code, "code_verifier": verifier})
+    assert replay.status_code == 400, "a code is used once"
+    operator = await p.client.post(auth, data={**params, "username": "demo-ministry",
+                                               "password": p.credentials["demo-ministry"]["password"]})
+    assert operator.status_code == 400 and "one-time code" in operator.text
+    totp = pyotp.TOTP(p.credentials["demo-ministry"]["totp-secret"]).at(p.clock.now())
+    operator = await p.client.post(auth, data={**params, "username": "demo-ministry", "totp": totp,
+                                               "password": p.credentials["demo-ministry"]["password"]})
+    assert operator.status_code == 302
