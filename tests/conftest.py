@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import AsyncExitStack
 
@@ -14,10 +15,32 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from gateway.app import create_app
 from services.common.settings import PlatformSettings
+from tests.support.pii_scan import CapturingHandler, leaks, span_texts
 from tests.support.platform import DatabaseFactory, Platform, postgres_admin_url, start_services
 from tests.support.tokens import TokenIssuer
 
-DB_FIXTURES = {"db_factory", "platform"}
+DB_FIXTURES = {"db_factory", "platform", "issuer_platform"}
+CAPTURE = CapturingHandler()
+SPANS: list[InMemorySpanExporter] = []
+
+
+def pytest_configure(config):
+    root = logging.getLogger()
+    root.addHandler(CAPTURE)
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """RELIABILITY A3 over the whole session: no citizen ID or phone number in any log or span."""
+    texts = CAPTURE.lines + [t for exporter in SPANS for t in span_texts(exporter.get_finished_spans())]
+    found = leaks(texts)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"personal-data scan: {len(texts)} log lines and spans, {len(found)} leaks")
+    if found:
+        for line in found[:20]:
+            reporter.write_line(f"LEAK {line}", red=True)
+        session.exitstatus = 1
 
 
 def pytest_collection_modifyitems(config, items):
@@ -39,7 +62,9 @@ def issuer():
 
 @pytest.fixture(scope="session")
 def span_exporter():
-    return InMemorySpanExporter()
+    exporter = InMemorySpanExporter()
+    SPANS.append(exporter)
+    return exporter
 
 
 @pytest.fixture(scope="session")
