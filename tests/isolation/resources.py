@@ -21,6 +21,8 @@ class Sample:
     foreign: Callable[[object, object], Awaitable[Params]] | None = None
     not_tenant_data: str = ""
     body: Callable[[], dict] | None = None
+    # Multipart routes: the files to upload (``body`` then holds the form fields).
+    files: Callable[[], dict] | None = None
 
 
 def fixed(params: Params):
@@ -100,4 +102,83 @@ SAMPLES.update({
                                                 body=lambda: {"display_name": "Renamed"}),
     "POST /v1/api-clients/{client_id}/rotate-secret": Sample(own=client_in(TENANT_A), foreign=client_in(TENANT_B),
                                                              body=dict),
+})
+
+
+# -- identity: organisations, employers -----------------------------------------------------------
+
+
+def harness_uscc() -> str:
+    from services.common.validators import USCC_ALPHABET, uscc_check_char
+
+    prefix = "91" + "".join(USCC_ALPHABET[b % 31] for b in uuid.uuid4().bytes)[:15]
+    return prefix + uscc_check_char(prefix)
+
+
+def employer_body(tenant: str = TENANT_A) -> dict:
+    return {"type": "employer", "display_name": f"harness employer {uuid.uuid4().hex[:8]}",
+            "employer": {"uscc": harness_uscc(), "industry_code": "C2611", "risk_class": 3, "headcount": 10,
+                         "insured_headcount": 8, "pooling_region_code": tenant},
+            "contact_name": "王小明", "contact_phone": "13912345678"}
+
+
+def employer_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        token = issuer.token(tenant=tenant, roles=["provincial_operator"])
+        response = await platform.client.post("/v1/organisations", json=employer_body(tenant),
+                                              headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        return {"organisation_id": response.json()["id"]}
+    return make
+
+
+def employer_import_file() -> dict:
+    row = f"{harness_uscc()},harness employer,C2611,3,10,8,{TENANT_A}\r\n"
+    content = ("uscc,display_name,industry_code,risk_class,headcount,insured_headcount,pooling_region_code\r\n"
+               + row).encode()
+    return {"file": ("employers.csv", content, "text/csv")}
+
+
+SAMPLES.update({
+    "POST /v1/organisations": Sample(body=employer_body),
+    "GET /v1/organisations/{organisation_id}": Sample(own=employer_in(TENANT_A), foreign=employer_in(TENANT_B)),
+    "PATCH /v1/organisations/{organisation_id}": Sample(own=employer_in(TENANT_A), foreign=employer_in(TENANT_B),
+                                                        body=lambda: {"contact_phone": "13812345678"}),
+    # validate_only: the matrix checks who may import, without filling the database.
+    "POST /v1/employers:import": Sample(body=lambda: {"validate_only": "true"}, files=employer_import_file),
+})
+
+
+# -- identity: notifications (SPEC 7.8) ----------------------------------------------------------
+
+
+def notification_in(tenant: str):
+    """A notification sent by the tenant's provincial operator (a direct gRPC Notify, as services
+    call it) to a user created over REST; its id is read from that user's own inbox."""
+    async def make(platform, issuer) -> Params:
+        import grpc
+        from prevention.identity.v1 import identity_pb2, identity_pb2_grpc
+
+        user_id = (await user_in(tenant)(platform, issuer))["user_id"]
+        operator = issuer.token(tenant=tenant, roles=["provincial_operator"])
+        recipient = issuer.token(tenant=tenant, roles=["trainee"], sub=user_id)
+        async with grpc.aio.insecure_channel(platform.addresses["identity"]) as channel:
+            stub = identity_pb2_grpc.IdentityServiceStub(channel)
+            sent = await stub.Notify(identity_pb2.NotifyRequest(
+                users=[f"users/{user_id}"], kind="HARNESS", title="Harness notification", link="/v1/tenants",
+            ), metadata=[("authorization", f"Bearer {operator}")], timeout=10)
+            assert sent.recipient_count == 1
+            inbox = await stub.ListNotifications(identity_pb2.ListNotificationsRequest(),
+                                                 metadata=[("authorization", f"Bearer {recipient}")], timeout=10)
+        return {"notification_id": inbox.notifications[0].name.removeprefix("notifications/")}
+    return make
+
+
+SAMPLES.update({
+    "POST /v1/notifications/{notification_id}/read": Sample(
+        own=notification_in(TENANT_A), body=dict,
+        not_tenant_data="an inbox is its recipient's alone, ministry included: another user's notification "
+                        "is 404 for everyone (tests/identity/test_notifications.py)",
+    ),
+    "PUT /v1/notifications/settings": Sample(body=lambda: {"email_enabled": False}),
 })

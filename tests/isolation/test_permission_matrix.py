@@ -71,7 +71,9 @@ async def call(platform, key: str, params: dict, token: str | None, body: dict |
     headers = dict(headers or {})
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    return await platform.client.request(method, path.format(**params), json=body, headers=headers)
+    files = SAMPLES[key].files() if key in SAMPLES and SAMPLES[key].files and body is not None else None
+    return await platform.client.request(method, path.format(**params), json=None if files else body,
+                                         data=body if files else None, files=files, headers=headers)
 
 
 async def own_params(platform, issuer, key: str) -> dict:
