@@ -9,11 +9,21 @@ Alembic migrations use the synchronous flavour of the same URL.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import URL, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+
+from services.common.context import current_caller
+from services.common.tenancy import subtree_prefix
+from sqlalchemy.pool import NullPool
+
+# aiosqlite logs every statement with its bound parameters (personal data) at DEBUG: pin its
+# logger like SQLAlchemy pins "sqlalchemy", so a DEBUG root logger never records them (RELIABILITY A3).
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -60,6 +70,25 @@ def sqlite_connect_hook(engine) -> None:
         event.listen(target, "connect", _sqlite_pragmas)
 
 
+class ScopedSession(Session):
+    """A session whose every transaction on PostgreSQL carries the caller's tenant scope in
+    ``app.tenant`` / ``app.all_tenants``, which the row-level security policies read (a second
+    line of defence behind the queries' own tenant filters). Without a caller (login, seeding,
+    scheduled jobs) or for ministry operators the scope is all tenants."""
+
+
+@event.listens_for(ScopedSession, "after_begin")
+def _set_tenant_scope(session, transaction, connection) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    caller = current_caller()
+    prefix = "" if caller is None or caller.is_ministry else subtree_prefix(caller.tenant)
+    connection.exec_driver_sql(
+        "SELECT set_config('app.all_tenants', %s, true), set_config('app.tenant', %s, true)",
+        ("off" if prefix else "on", prefix),
+    )
+
+
 class Database:
     """One async engine and session factory per service process."""
 
@@ -70,7 +99,13 @@ class Database:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         sqlite_connect_hook(self.engine)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=ScopedSession)
+        # A pooled SQLite connection answers from memory even when the file has become unreadable
+        # (RELIABILITY R5): the health ping opens a fresh connection, which reads the file header.
+        self._probe: AsyncEngine | None = None
+        if self.url.get_backend_name() == "sqlite":
+            self._probe = create_async_engine(self.url, poolclass=NullPool)
+            sqlite_connect_hook(self._probe)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -83,8 +118,14 @@ class Database:
                 raise
 
     async def ping(self) -> None:
+        if self._probe is not None:
+            async with self._probe.connect() as conn:
+                await conn.execute(text("PRAGMA schema_version"))
+            return
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._probe is not None:
+            await self._probe.dispose()

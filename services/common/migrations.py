@@ -44,3 +44,42 @@ def run_env(target_metadata: MetaData) -> None:
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+# An unset or empty app.tenant means nothing is visible (a GUC reset by a rollback reads as '').
+TENANT_VISIBLE_FUNCTION = """
+CREATE OR REPLACE FUNCTION prevention_tenant_visible(code text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(current_setting('app.all_tenants', true), 'off') = 'on'
+      OR (coalesce(current_setting('app.tenant', true), '') <> ''
+          AND code LIKE current_setting('app.tenant', true) || '%')
+$$
+"""
+
+
+def enable_tenant_rls(table: str, *, column: str = "tenant_code", national_visible: bool = False) -> None:
+    """PostgreSQL row-level security on a tenant table (forced, so the table owner is bound too;
+    only superusers and BYPASSRLS roles escape it). ``national_visible``: rows of the national
+    tenant (100000) are readable by everyone, e.g. national courses. No-op on SQLite."""
+    if context.get_bind().dialect.name != "postgresql":
+        return
+    read = f"prevention_tenant_visible({column})"
+    if national_visible:
+        read = f"{read} OR {column} = '100000'"
+    context.execute(TENANT_VISIBLE_FUNCTION)
+    context.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    context.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    context.execute(f"CREATE POLICY tenant_read ON {table} FOR SELECT USING ({read})")
+    context.execute(f"CREATE POLICY tenant_insert ON {table} FOR INSERT WITH CHECK (prevention_tenant_visible({column}))")
+    context.execute(f"CREATE POLICY tenant_update ON {table} FOR UPDATE USING (prevention_tenant_visible({column})) "
+                    f"WITH CHECK (prevention_tenant_visible({column}))")
+    context.execute(f"CREATE POLICY tenant_delete ON {table} FOR DELETE USING (prevention_tenant_visible({column}))")
+
+
+def disable_tenant_rls(table: str) -> None:
+    if context.get_bind().dialect.name != "postgresql":
+        return
+    for policy in ("tenant_read", "tenant_insert", "tenant_update", "tenant_delete"):
+        context.execute(f"DROP POLICY IF EXISTS {policy} ON {table}")
+    context.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+    context.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
