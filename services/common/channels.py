@@ -38,12 +38,19 @@ CHANNEL_OPTIONS: list[tuple[str, object]] = [
 ]
 
 
+# gRPC sends a timeout rounded *up* to its wire unit (1 ms below 1 s, 10 ms up to 10 s, 100 ms up to
+# 100 s, ...), so a callee given exactly our remaining time gets a deadline up to ~1 % later than
+# ours. Keep that much back, so that downstream time_remaining <= upstream (RELIABILITY R1).
+DEADLINE_WIRE_MARGIN = 0.01
+DEADLINE_WIRE_SLACK_SECONDS = 0.002
+
+
 def effective_timeout(requested: float | None, default: float) -> float:
     """The deadline of an outgoing call: never later than the current request's deadline."""
     remaining = ctx.deadline_remaining()
     timeout = requested if requested is not None else default
     if remaining is not None:
-        timeout = min(timeout, max(remaining, 0.0))
+        timeout = min(timeout, max(remaining * (1 - DEADLINE_WIRE_MARGIN) - DEADLINE_WIRE_SLACK_SECONDS, 0.0))
     return timeout
 
 

@@ -16,10 +16,10 @@ from contextlib import asynccontextmanager
 from sqlalchemy import URL, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from services.common.context import current_caller
 from services.common.tenancy import subtree_prefix
-from sqlalchemy.pool import NullPool
 
 # aiosqlite logs every statement with its bound parameters (personal data) at DEBUG: pin its
 # logger like SQLAlchemy pins "sqlalchemy", so a DEBUG root logger never records them (RELIABILITY A3).

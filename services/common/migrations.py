@@ -70,7 +70,8 @@ def enable_tenant_rls(table: str, *, column: str = "tenant_code", national_visib
     context.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     context.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
     context.execute(f"CREATE POLICY tenant_read ON {table} FOR SELECT USING ({read})")
-    context.execute(f"CREATE POLICY tenant_insert ON {table} FOR INSERT WITH CHECK (prevention_tenant_visible({column}))")
+    context.execute(f"CREATE POLICY tenant_insert ON {table} FOR INSERT "
+                    f"WITH CHECK (prevention_tenant_visible({column}))")
     context.execute(f"CREATE POLICY tenant_update ON {table} FOR UPDATE USING (prevention_tenant_visible({column})) "
                     f"WITH CHECK (prevention_tenant_visible({column}))")
     context.execute(f"CREATE POLICY tenant_delete ON {table} FOR DELETE USING (prevention_tenant_visible({column}))")

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -59,6 +59,10 @@ class Registration:
     policy: Policy
     # Outgoing channels the service opened; closed when it stops.
     channels: Sequence[grpc.aio.Channel] = ()
+    # Long-running work (e.g. ``lambda stop: scheduler.run_forever(stop)``) started with the server;
+    # on stop the event is set and the work awaited (cancelled after the drain grace) before the
+    # database closes.
+    background: Sequence[Callable[[asyncio.Event], Awaitable[None]]] = ()
 
 
 class ServiceRuntime:
@@ -87,6 +91,8 @@ class ServiceRuntime:
         )
         self.port: int | None = None
         self._health_task: asyncio.Task | None = None
+        self._background_stop = asyncio.Event()
+        self._background_tasks: list[asyncio.Task] = []
         self._stopping = False
 
     async def start(self, addr: str) -> int:
@@ -103,6 +109,8 @@ class ServiceRuntime:
         await self.server.start()
         await self.check_health()
         self._health_task = asyncio.create_task(self._health_loop(), name=f"{self.name}-health")
+        self._background_tasks = [asyncio.create_task(work(self._background_stop), name=f"{self.name}-background")
+                                  for work in self.registration.background]
         log.info("service started", extra={"service": self.name, "port": self.port})
         return self.port
 
@@ -134,16 +142,28 @@ class ServiceRuntime:
         if self._stopping:
             return
         self._stopping = True
+        self._background_stop.set()  # background work winds down while in-flight RPCs drain
         if self._health_task:
             self._health_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._health_task
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.settings.grpc_drain_grace_seconds if grace is None else grace)
+        await self._stop_background(self.settings.grpc_drain_grace_seconds if grace is None else grace)
         for channel in self.registration.channels:
             await channel.close()
         await self.database.dispose()
         log.info("service stopped", extra={"service": self.name})
+
+    async def _stop_background(self, grace: float) -> None:
+        if not self._background_tasks:
+            return
+        _, late = await asyncio.wait(self._background_tasks, timeout=max(grace, 0.1))
+        for task in late:
+            task.cancel()
+        for result in await asyncio.gather(*self._background_tasks, return_exceptions=True):
+            if isinstance(result, Exception):
+                log.error("background work failed", exc_info=result, extra={"service": self.name})
 
     async def serve_until_signal(self, addr: str) -> None:
         await self.start(addr)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 
-from opentelemetry import trace
+from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.instrumentation.sqlalchemy.version import __version__ as _SQLALCHEMY_INSTRUMENTATION_VERSION
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -35,6 +37,16 @@ def setup_tracing(service_name: str) -> TracerProvider:
 
 
 def instrument_engine(engine, tracer_provider) -> None:
-    SQLAlchemyInstrumentor().instrument(
-        engine=getattr(engine, "sync_engine", engine), tracer_provider=tracer_provider, enable_commenter=False
+    engine = getattr(engine, "sync_engine", engine)
+    instrumentor = SQLAlchemyInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument(engine=engine, tracer_provider=tracer_provider, enable_commenter=False)
+        return
+    # instrument() is process-wide and does nothing the second time: every further engine (several
+    # services in one process, as in the tests) gets its own EngineTracer, as instrument() gives the first.
+    name = "opentelemetry.instrumentation.sqlalchemy"
+    usage = metrics.get_meter(name, _SQLALCHEMY_INSTRUMENTATION_VERSION).create_up_down_counter(
+        name="db.client.connections.usage", unit="connections",
+        description="The number of connections that are currently in state described by the state attribute.",
     )
+    EngineTracer(trace.get_tracer(name, _SQLALCHEMY_INSTRUMENTATION_VERSION, tracer_provider), engine, usage)
