@@ -9,6 +9,8 @@ import re
 from services.common.context import caller_var, new_request_id, request_id_var
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_SCOPE_KEY = "prevention.request_id"
 
 
 class _TooLarge(BaseException):
@@ -26,6 +28,7 @@ class RequestContextMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         incoming = headers.get("x-request-id", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
+        scope[REQUEST_ID_SCOPE_KEY] = request_id
         token = request_id_var.set(request_id)
         caller_token = caller_var.set(None)  # set by authentication; never outlives the request
         try:
@@ -48,8 +51,10 @@ class RequestContextMiddleware:
                 nonlocal started
                 if message["type"] == "http.response.start":
                     started = True
-                    message.setdefault("headers", [])
-                    message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                    headers = list(message.get("headers", []))
+                    if not any(name.lower() == b"x-request-id" for name, _ in headers):
+                        headers.append((b"x-request-id", request_id.encode()))
+                    message["headers"] = headers
                 await send(message)
 
             try:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from prevention.identity.v1 import identity_pb2
 
 from gateway.deps import BackendsDep, CurrentCaller
@@ -12,10 +12,11 @@ from gateway.schemas.identity import Tenant, TenantList
 
 router = APIRouter(prefix="/v1", tags=["identity"], responses=ERROR_RESPONSES)
 TenantCode = Annotated[str, Path(pattern=r"^\d{6}$", description="GB/T 2260 code")]
+ParentCode = Annotated[str | None, Query(pattern=r"^\d{6}$", description="Only the children of this tenant")]
 
 
 @router.get("/tenants", response_model=TenantList)
-async def list_tenants(caller: CurrentCaller, backends: BackendsDep, parent: str | None = None,
+async def list_tenants(caller: CurrentCaller, backends: BackendsDep, parent: ParentCode = None,
                        page_size_: PageSize = 0, page_token: PageToken = "") -> TenantList:
     response = await backends.identity.ListTenants(
         identity_pb2.ListTenantsRequest(parent=f"tenants/{parent}" if parent else "",

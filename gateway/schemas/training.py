@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from prevention.training.v1 import training_pb2
@@ -17,11 +17,19 @@ _TO_PROTO = {
 _FROM_PROTO = {v: k for k, v in _TO_PROTO.items()}
 
 
+# Rules the training service enforces (its violations name `course.<field>`), documented here so
+# that the contract tells clients what is valid; the gateway does not check them a second time.
+_TITLE_PATTERN = r"\S"
+_PHONE_PATTERN = r"^(\+?[0-9][0-9 \-]{4,19})?$"
+
+
 class CourseCreate(Strict):
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": _TITLE_PATTERN},
+                       description="Not blank")
     description: str = Field(default="", max_length=10_000)
     content_category: ContentCategory
-    contact_phone: str = Field(default="", max_length=32, description="Personal data; masked for other tenants")
+    contact_phone: str = Field(default="", max_length=32, json_schema_extra={"pattern": _PHONE_PATTERN},
+                               description="Personal data; masked for other tenants")
 
     def to_proto(self) -> training_pb2.Course:
         return training_pb2.Course(title=self.title, description=self.description,
@@ -42,7 +50,7 @@ class Course(BaseModel):
     def from_proto(cls, m: training_pb2.Course) -> Course:
         return cls(id=m.name.removeprefix("courses/"), tenant_code=m.tenant_code, title=m.title,
                    description=m.description, content_category=_FROM_PROTO[m.content_category],
-                   contact_phone=m.contact_phone, create_time=m.create_time.ToDatetime().replace(tzinfo=None))
+                   contact_phone=m.contact_phone, create_time=m.create_time.ToDatetime(tzinfo=UTC))
 
 
 class CourseList(BaseModel):
