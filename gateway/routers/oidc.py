@@ -22,7 +22,8 @@ from services.common.grpc_errors import parse_rpc_error
 GRANT_TYPES = ("authorization_code", "password", "client_credentials", "refresh_token")
 REALM = "/realms/prevention"
 OIDC = f"{REALM}/protocol/openid-connect"
-router = APIRouter(tags=["oidc"])
+# The OIDC protocol surface is described by the discovery document, not the REST contract.
+router = APIRouter(tags=["oidc"], include_in_schema=False)
 
 
 def _oauth_error(error: str, description: str, status: int = 400) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -112,7 +113,7 @@ async def rotate_api_client_secret(client_id: ClientId, body: SecretRotation, ca
         timeout=backends.timeout,
     )
     return RotatedSecret(client_secret=response.client_secret,
-                         previous_secret_expire_time=response.previous_secret_expire_time.ToDatetime())
+                         previous_secret_expire_time=response.previous_secret_expire_time.ToDatetime(tzinfo=UTC))
 
 
 @router.get("/audit-events", response_model=AuditEventList)

@@ -1,24 +1,39 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Literal
 
 from prevention.identity.v1 import identity_pb2
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.schemas.common import Strict
 
+Role = Literal["ministry_operator", "provincial_operator", "department_liaison", "employer_officer", "trainee",
+               "expert", "training_platform", "service_institution"]
+MachineRole = Literal["training_platform", "service_institution"]
+Scope = Literal["learning_records.write", "learning_records.read", "xapi", "openid", "profile"]
+USERNAME = r"^[a-z0-9][a-z0-9._-]{2,63}$"
+DISPLAY_NAME = r"\S"
+CITIZEN_ID = r"^([0-9]{17}[0-9X])?$"
+PHONE = r"^((\+86)?1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})?$"
+EMAIL = r"^([^@\s]{1,64}@[^@\s.]{1,63}\.[A-Za-z]{2,})?$"
+ORGANISATION = r"^(organisations/[0-9a-f]{32})?$"
+
 
 class UserCreate(Strict):
-    username: str = Field(min_length=3, max_length=64)
-    display_name: str = Field(min_length=1, max_length=128)
-    roles: list[str] = Field(min_length=1, max_length=8)
-    password: str = Field(min_length=1, max_length=256)
-    organisation: str = ""
-    citizen_id: str = Field(default="", max_length=32, description="Personal data; stored encrypted, shown masked")
-    phone: str = Field(default="", max_length=32, description="Personal data")
-    email: str = Field(default="", max_length=320, description="Personal data")
-    tenant_code: str = Field(default="", description="Ministry operators only: the tenant to create the user in")
+    username: str = Field(pattern=USERNAME, max_length=64)
+    display_name: str = Field(min_length=1, max_length=128, pattern=DISPLAY_NAME)
+    roles: list[Role] = Field(min_length=1, max_length=8,
+                              description="A provincial operator cannot grant ministry_operator")
+    password: str = Field(min_length=12, max_length=256, description="At least 12 characters with letters and digits")
+    organisation: str = Field(default="", pattern=ORGANISATION)
+    citizen_id: str = Field(default="", pattern=CITIZEN_ID,
+                            description="Personal data (GB 11643-1999, check character validated); stored encrypted")
+    phone: str = Field(default="", pattern=PHONE, description="Personal data")
+    email: str = Field(default="", pattern=EMAIL, max_length=320, description="Personal data")
+    tenant_code: str = Field(default="", pattern=r"^([0-9]{6})?$",
+                             description="Ministry operators only: the tenant to create the user in")
 
     def to_request(self, request_id: str) -> identity_pb2.CreateUserRequest:
         return identity_pb2.CreateUserRequest(
@@ -29,13 +44,26 @@ class UserCreate(Strict):
         )
 
 
-class UserUpdate(Strict):
-    display_name: str | None = Field(default=None, max_length=128)
-    roles: list[str] | None = None
-    enabled: bool | None = None
-    phone: str | None = Field(default=None, max_length=32)
-    email: str | None = Field(default=None, max_length=320)
-    organisation: str | None = None
+class AtLeastOneField(Strict):
+    """PATCH bodies name at least one field (they become the update mask); a field present must
+    carry a value (null is not a value: fields default to None only when absent)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    @model_validator(mode="after")
+    def _not_empty(self):
+        if not self.model_fields_set:
+            raise ValueError("name at least one field to change")
+        return self
+
+
+class UserUpdate(AtLeastOneField):
+    display_name: str = Field(default=None, min_length=1, max_length=128, pattern=DISPLAY_NAME)
+    roles: list[Role] = Field(default=None, min_length=1, max_length=8)
+    enabled: bool = None
+    phone: str = Field(default=None, pattern=PHONE)
+    email: str = Field(default=None, pattern=EMAIL, max_length=320)
+    organisation: str = Field(default=None, pattern=ORGANISATION)
 
     def to_request(self, user_id: str) -> identity_pb2.UpdateUserRequest:
         present = self.model_dump(exclude_unset=True)
@@ -64,7 +92,7 @@ class User(BaseModel):
         return cls(id=m.name.removeprefix("users/"), username=m.username, display_name=m.display_name,
                    tenant_code=m.tenant_code, organisation=m.organisation or None, roles=list(m.roles),
                    citizen_id=m.citizen_id, phone=m.phone, email=m.email, enabled=m.enabled,
-                   totp_enabled=m.totp_enabled, create_time=m.create_time.ToDatetime())
+                   totp_enabled=m.totp_enabled, create_time=m.create_time.ToDatetime(tzinfo=UTC))
 
 
 class UserList(BaseModel):
@@ -78,16 +106,16 @@ class TotpEnrolment(BaseModel):
 
 
 class TotpConfirm(Strict):
-    code: str = Field(min_length=6, max_length=8)
+    code: str = Field(pattern=r"^[0-9]{6,8}$")
 
 
 class ApiClientCreate(Strict):
-    display_name: str = Field(min_length=1, max_length=128)
-    client_id: str = Field(default="", max_length=48)
-    organisation: str = ""
-    roles: list[str] = Field(min_length=1)
-    scopes: list[str] = Field(default_factory=list)
-    tenant_code: str = Field(default="", description="Ministry operators only")
+    display_name: str = Field(min_length=1, max_length=128, pattern=DISPLAY_NAME)
+    client_id: str = Field(default="", pattern=r"^([a-z0-9][a-z0-9-]{2,47})?$", description="Generated when empty")
+    organisation: str = Field(default="", pattern=ORGANISATION)
+    roles: list[MachineRole] = Field(min_length=1, max_length=2)
+    scopes: list[Scope] = Field(default_factory=list, max_length=5)
+    tenant_code: str = Field(default="", pattern=r"^([0-9]{6})?$", description="Ministry operators only")
 
     def to_request(self, request_id: str) -> identity_pb2.CreateApiClientRequest:
         return identity_pb2.CreateApiClientRequest(
@@ -97,11 +125,11 @@ class ApiClientCreate(Strict):
         )
 
 
-class ApiClientUpdate(Strict):
-    display_name: str | None = Field(default=None, max_length=128)
-    roles: list[str] | None = None
-    scopes: list[str] | None = None
-    enabled: bool | None = None
+class ApiClientUpdate(AtLeastOneField):
+    display_name: str = Field(default=None, min_length=1, max_length=128, pattern=DISPLAY_NAME)
+    roles: list[MachineRole] = Field(default=None, min_length=1, max_length=2)
+    scopes: list[Scope] = Field(default=None, max_length=5)
+    enabled: bool = None
 
     def to_request(self, client_id: str) -> identity_pb2.UpdateApiClientRequest:
         present = self.model_dump(exclude_unset=True)
@@ -124,7 +152,7 @@ class ApiClient(BaseModel):
     def from_proto(cls, m: identity_pb2.ApiClient) -> ApiClient:
         return cls(client_id=m.client_id, display_name=m.display_name, tenant_code=m.tenant_code,
                    organisation=m.organisation or None, roles=list(m.roles), scopes=list(m.scopes),
-                   enabled=m.enabled, create_time=m.create_time.ToDatetime())
+                   enabled=m.enabled, create_time=m.create_time.ToDatetime(tzinfo=UTC))
 
 
 class ApiClientCreated(BaseModel):
@@ -158,7 +186,7 @@ class AuditEvent(BaseModel):
 
     @classmethod
     def from_proto(cls, m: identity_pb2.AuditEvent) -> AuditEvent:
-        return cls(id=m.name.removeprefix("auditEvents/"), event_time=m.event_time.ToDatetime(), kind=m.kind,
+        return cls(id=m.name.removeprefix("auditEvents/"), event_time=m.event_time.ToDatetime(tzinfo=UTC), kind=m.kind,
                    tenant_code=m.tenant_code, actor=m.actor, target=m.target, outcome=m.outcome,
                    detail=json.loads(m.detail_json or "{}"))
 

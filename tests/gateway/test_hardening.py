@@ -109,11 +109,17 @@ async def test_prod_profile_has_no_interactive_docs(platform):
 
 # --- S13: mounted routes == committed snapshot -----------------------------------------------------
 
-# Routes deliberately outside the document: the document itself, its viewer, and the local object
-# store's presigned URLs (authorised by their signature, not by a token; gateway/objects.py).
+# Routes deliberately outside the document: the document itself, its viewer, the local object
+# store's presigned URLs (authorised by their signature, not by a token; gateway/objects.py), and
+# the embedded issuer's OIDC protocol routes (described by the OIDC discovery document, with
+# RFC 6749 error bodies rather than problem+json; gateway/routers/oidc.py).
+OIDC = "/realms/prevention/protocol/openid-connect"
 UNDOCUMENTED = {("/openapi.json", "GET"), ("/openapi.json", "HEAD"), ("/docs", "GET"), ("/docs", "HEAD"),
                 ("/docs/oauth2-redirect", "GET"), ("/docs/oauth2-redirect", "HEAD"),
-                ("/objects/{key}", "GET"), ("/objects/{key}", "PUT")}
+                ("/objects/{key}", "GET"), ("/objects/{key}", "PUT"),
+                ("/realms/prevention/.well-known/openid-configuration", "GET"), (f"{OIDC}/certs", "GET"),
+                (f"{OIDC}/token", "POST"), (f"{OIDC}/revoke", "POST"), (f"{OIDC}/logout", "POST"),
+                (f"{OIDC}/userinfo", "GET"), (f"{OIDC}/auth", "GET"), (f"{OIDC}/auth", "POST")}
 
 
 def mounted_routes(app) -> list:

@@ -24,7 +24,8 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-import tests.gateway.schemathesis_hooks  # noqa: F401 - domain rules a JSON Schema cannot state
+import tests.gateway.schemathesis_hooks
+import tests.gateway.schemathesis_identity_hooks  # noqa: F401 - likewise for identity
 from gateway.app import create_app
 from tests.gateway.helpers import bearer
 
