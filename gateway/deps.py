@@ -7,13 +7,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from opentelemetry import trace
 from prevention.assessment.v1 import assessment_pb2_grpc
 from prevention.identity.v1 import identity_pb2_grpc
 from prevention.sharing.v1 import sharing_pb2_grpc
 from prevention.training.v1 import training_pb2_grpc
 
 from services.common.auth import bearer_token
-from services.common.context import Caller, caller_var
+from services.common.context import TENANT_SPAN_ATTRIBUTE, Caller, caller_var
 
 _bearer = HTTPBearer(auto_error=False, description="OIDC access token of the `prevention` realm")
 
@@ -34,6 +35,7 @@ async def authenticate(
     header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
     caller = await request.app.state.validator.validate(bearer_token(header))
     caller_var.set(caller)  # outgoing gRPC calls forward the token from here
+    trace.get_current_span().set_attribute(TENANT_SPAN_ATTRIBUTE, caller.tenant)
     return caller
 
 

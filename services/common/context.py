@@ -57,6 +57,9 @@ def in_subtree(code: str, root: str) -> bool:
     return code == root
 
 
+TENANT_SPAN_ATTRIBUTE = "prevention.tenant"
+
+
 def current_caller() -> Caller | None:
     return caller_var.get()
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable
 
 import grpc
+from opentelemetry import trace
 
 from services.common import context as ctx
 from services.common.auth import TokenValidator, bearer_token
@@ -76,7 +77,9 @@ class ChassisInterceptor(grpc.aio.ServerInterceptor):
         rule = self.policy.rule(method)
         if rule is None or not rule.public:
             token = bearer_token(metadata.get("authorization"))
-            ctx.caller_var.set(await self.validator.validate(token))
+            caller = await self.validator.validate(token)
+            ctx.caller_var.set(caller)
+            trace.get_current_span().set_attribute(ctx.TENANT_SPAN_ATTRIBUTE, caller.tenant)
         self.policy.authorize(method, ctx.current_caller())  # deny by default (SPEC 7.3 as data)
         return {"deadline_remaining_ms": None if remaining is None else round(remaining * 1000)}
 
