@@ -20,9 +20,11 @@ from gateway.deps import Backends
 from gateway.middleware import RequestContextMiddleware
 from gateway.objects import objects_router
 from gateway.problems import install_error_handlers
-from gateway.routers import assessment, identity, oidc, sharing, training, users
+from gateway.routers import assessment, identity, notifications, oidc, sharing, training, users
+from gateway.routers import organisations as organisations_routes
 from services.common.auth import TokenValidator, validator_from_settings
 from services.common.channels import open_channel
+from services.common.mtls import tls_files
 from services.common.settings import SERVICES, PlatformSettings, platform_settings, service_addresses
 from services.common.storage import LocalObjectStore, object_store
 
@@ -45,7 +47,7 @@ def create_app(
     async def lifespan(app: FastAPI):
         channels = {
             name: open_channel(addresses[name], default_timeout=settings.grpc_default_timeout_seconds,
-                               tracer_provider=tracer_provider)
+                               tracer_provider=tracer_provider, tls=tls_files(settings))
             for name in SERVICES
         }
         app.state.channels = channels
@@ -73,8 +75,9 @@ def create_app(
     app.state.validator = validator or validator_from_settings(settings)
     install_error_handlers(app)
     for router in (identity.router, users.router, sharing.router, training.router, assessment.router,
-                   oidc.router):
+                   oidc.router, notifications.router):
         app.include_router(router)
+    app.include_router(organisations_routes.router)
     store = object_store(settings)
     if isinstance(store, LocalObjectStore):  # embedded mode: the gateway serves presigned URLs
         app.state.object_store = store

@@ -13,6 +13,7 @@ from services.assessment.models import ActionPlan
 from services.common.channels import open_channel
 from services.common.clock import Clock, SystemClock
 from services.common.db import Database
+from services.common.mtls import tls_files
 from services.common.pagination import MAX_PAGE_SIZE, clamp_page_size, decode_page_token, encode_page_token
 from services.common.policy import Policy
 from services.common.server import Registration
@@ -68,7 +69,7 @@ POLICY_FILE = Path(__file__).with_name("policy.yaml")
 def build(*, database: Database, addresses: dict[str, str], settings, tracer_provider=None,
           clock: Clock | None = None, **_) -> Registration:
     channel = open_channel(addresses["sharing"], default_timeout=settings.grpc_default_timeout_seconds,
-                           tracer_provider=tracer_provider)
+                           tracer_provider=tracer_provider, tls=tls_files(settings))
     servicer = AssessmentServicer(database, sharing_pb2_grpc.SharingServiceStub(channel), clock or SystemClock())
     return Registration(
         add_to_server=lambda server: assessment_pb2_grpc.add_AssessmentServiceServicer_to_server(servicer, server),

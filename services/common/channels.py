@@ -10,6 +10,7 @@ import grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
 from services.common import context as ctx
+from services.common.mtls import TlsFiles, channel_credentials
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 
@@ -100,8 +101,10 @@ class _StreamStream(_Propagate, grpc.aio.StreamStreamClientInterceptor):
         return await continuation(self._details(client_call_details), request_iterator)
 
 
-def open_channel(target: str, *, default_timeout: float = 10.0, tracer_provider=None) -> grpc.aio.Channel:
-    """An insecure channel for loopback/in-cluster use (TLS comes with the deployment issue)."""
+def open_channel(target: str, *, default_timeout: float = 10.0, tracer_provider=None,
+                 tls: TlsFiles | None = None) -> grpc.aio.Channel:
+    """A channel with the chassis' interceptors: mutual TLS when ``tls`` is given (distributed
+    mode), plaintext otherwise (embedded mode, loopback only)."""
     interceptors = [
         *aio_client_interceptors(tracer_provider=tracer_provider),
         _UnaryUnary(default_timeout),
@@ -109,4 +112,7 @@ def open_channel(target: str, *, default_timeout: float = 10.0, tracer_provider=
         _StreamUnary(default_timeout),
         _StreamStream(default_timeout),
     ]
+    if tls is not None:
+        return grpc.aio.secure_channel(target, channel_credentials(tls), options=CHANNEL_OPTIONS,
+                                       interceptors=interceptors)
     return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS, interceptors=interceptors)

@@ -15,6 +15,7 @@ from services.common import context as ctx
 from services.common.auth import TokenValidator, bearer_token
 from services.common.errors import DomainError, Unavailable
 from services.common.grpc_errors import abort
+from services.common.mtls import check_peer
 from services.common.policy import Policy
 
 log = logging.getLogger("prevention.rpc")
@@ -33,9 +34,12 @@ class ChassisInterceptor(grpc.aio.ServerInterceptor):
         validator: TokenValidator,
         policy: Policy,
         public_prefixes: Iterable[str] = PUBLIC_PREFIXES,
+        peer_service: str | None = None,
     ):
         self.validator = validator
         self.policy = policy
+        # With mutual TLS: the service whose allowed callers (SPEC 7.1) the peer must be.
+        self.peer_service = peer_service
         self.public_prefixes = tuple(public_prefixes)
 
     async def intercept_service(self, continuation, handler_call_details):
@@ -74,6 +78,8 @@ class ChassisInterceptor(grpc.aio.ServerInterceptor):
         remaining = context.time_remaining()
         ctx.set_deadline(remaining)
         ctx.caller_var.set(None)
+        if self.peer_service is not None:
+            check_peer(context, self.peer_service)
         rule = self.policy.rule(method)
         if rule is None or not rule.public:
             token = bearer_token(metadata.get("authorization"))

@@ -19,6 +19,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
+from services.common import mtls
 from services.common.auth import TokenValidator
 from services.common.db import Database
 from services.common.interceptors import PUBLIC_PREFIXES, ChassisInterceptor
@@ -84,7 +85,8 @@ class ServiceRuntime:
         self.server = grpc.aio.server(
             interceptors=[
                 aio_server_interceptor(tracer_provider=tracer_provider, filter_=traced),
-                ChassisInterceptor(validator=validator, policy=registration.policy),
+                ChassisInterceptor(validator=validator, policy=registration.policy,
+                                   peer_service=name if mtls.tls_files(settings) else None),
             ],
             options=server_options(settings),
             maximum_concurrent_rpcs=settings.grpc_max_concurrent_rpcs,
@@ -102,7 +104,11 @@ class ServiceRuntime:
         if self.settings.profile != "prod":  # reflection is off in production (RELIABILITY S12)
             names.append(reflection.SERVICE_NAME)
             reflection.enable_server_reflection(names, self.server)
-        self.port = self.server.add_insecure_port(addr)
+        files = mtls.tls_files(self.settings)
+        if files is None:
+            self.port = self.server.add_insecure_port(addr)
+        else:
+            self.port = self.server.add_secure_port(addr, mtls.server_credentials(files))
         if not self.port:
             raise OSError(f"cannot bind {addr}")
         await self._set_status(health_pb2.HealthCheckResponse.NOT_SERVING)

@@ -50,6 +50,11 @@ class PlatformSettings(BaseSettings):
     health_interval_seconds: float = 2.0
     # Outgoing calls: the default deadline when no upstream deadline bounds the call.
     grpc_default_timeout_seconds: float = 10.0
+    # Mutual TLS between the platform's processes (distributed mode): this process's certificate
+    # and key, and the platform CA. Unset = plaintext on loopback (embedded mode).
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_ca_file: str = ""
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
     gateway_max_body_bytes: int = 8 * 1024 * 1024
