@@ -7,8 +7,8 @@ from prevention.identity.v1 import identity_pb2
 
 from gateway.deps import BackendsDep, CurrentCaller
 from gateway.problems import ERROR_RESPONSES
-from gateway.routers.params import PageSize, PageToken, page_size
-from gateway.schemas.identity import Tenant, TenantList
+from gateway.routers.params import IdempotencyKey, PageSize, PageToken, page_size
+from gateway.schemas.identity import PoolingRegionCreate, Tenant, TenantList
 
 router = APIRouter(prefix="/v1", tags=["identity"], responses=ERROR_RESPONSES)
 TenantCode = Annotated[str, Path(pattern=r"^\d{6}$", description="GB/T 2260 code")]
@@ -31,4 +31,12 @@ async def list_tenants(caller: CurrentCaller, backends: BackendsDep, parent: Par
 async def get_tenant(code: TenantCode, caller: CurrentCaller, backends: BackendsDep) -> Tenant:
     response = await backends.identity.GetTenant(identity_pb2.GetTenantRequest(name=f"tenants/{code}"),
                                                  timeout=backends.timeout)
+    return Tenant.from_proto(response.tenant)
+
+
+@router.post("/tenants", response_model=Tenant, status_code=201)
+async def create_pooling_region(body: PoolingRegionCreate, caller: CurrentCaller, backends: BackendsDep,
+                                idempotency_key: IdempotencyKey = None) -> Tenant:
+    """Adds a pooling region (统筹地区) under a province (ministry operators)."""
+    response = await backends.identity.CreateTenant(body.to_request(idempotency_key or ""), timeout=backends.timeout)
     return Tenant.from_proto(response.tenant)

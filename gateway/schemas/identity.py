@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Literal
 
 from prevention.identity.v1 import identity_pb2
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from gateway.schemas.common import Strict
 
 _LEVELS = {
     identity_pb2.TENANT_LEVEL_NATIONAL: "national",
@@ -28,3 +30,17 @@ class Tenant(BaseModel):
 class TenantList(BaseModel):
     tenants: list[Tenant]
     next_page_token: str
+
+
+class PoolingRegionCreate(Strict):
+    code: str = Field(pattern=r"^[0-9]{4}00$", description="Prefecture-level GB/T 2260 code, not XX0000")
+    parent_code: str = Field(pattern=r"^[0-9]{2}0000$", description="The province")
+    display_name: str = Field(min_length=1, max_length=64, pattern=r"\S")
+    display_name_en: str = Field(default="", max_length=64)
+
+    def to_request(self, request_id: str) -> identity_pb2.CreateTenantRequest:
+        return identity_pb2.CreateTenantRequest(
+            tenant=identity_pb2.Tenant(code=self.code, parent_code=self.parent_code, display_name=self.display_name,
+                                       display_name_en=self.display_name_en),
+            request_id=request_id,
+        )

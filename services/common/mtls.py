@@ -16,8 +16,10 @@ from services.common.errors import PermissionDenied
 
 DOMAIN = "prevention.internal"
 # SPEC 7.1: who may call whom. Third-party platforms reach training through the Ingress.
+# Services also call identity's Notify RPC (reminders and escalations, issues 4 and 6), an edge
+# SPEC 7.1's table does not list yet.
 ALLOWED_CALLERS: dict[str, frozenset[str]] = {
-    "identity": frozenset({"gateway"}),
+    "identity": frozenset({"gateway", "sharing", "training", "assessment"}),
     "sharing": frozenset({"gateway", "assessment"}),
     "training": frozenset({"gateway", "assessment", "ingress"}),
     "assessment": frozenset({"gateway"}),

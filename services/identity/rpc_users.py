@@ -45,7 +45,8 @@ class UserRpcs:
         user_id = users.parse_user_name(request.name, caller)
         async with self.db.session() as session:
             user = await users.get_user(session, self.clock.now(), caller=caller, user_id=user_id)
-            await session.commit()  # the audit record of a cross-tenant read
+            users.reencrypt_stale(self.keyring, user)
+            await session.commit()  # the audit record of a cross-tenant read; lazily re-encrypted fields
         return identity_pb2.GetUserResponse(user=user_to_proto(user, users.personal_view(self.keyring, caller, user)))
 
     async def ListUsers(self, request, context):

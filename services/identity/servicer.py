@@ -9,18 +9,22 @@ from prevention.identity.v1 import identity_pb2, identity_pb2_grpc
 from services.common.clock import SystemClock
 from services.common.context import current_caller
 from services.common.db import Database
+from services.common.idempotency import run_idempotent
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
 from services.common.pii import PiiKeyring
 from services.common.policy import Policy
 from services.common.server import Registration
-from services.identity import service
+from services.identity import notifications, service
 from services.identity.convert import tenant_to_proto
+from services.identity.models import IdempotencyKeys
+from services.identity.rpc_notifications import NotificationRpcs
 from services.identity.rpc_organisations import OrganisationRpcs
 from services.identity.rpc_tokens import TokenRpcs
 from services.identity.rpc_users import UserRpcs
 
 
-class IdentityServicer(OrganisationRpcs, UserRpcs, TokenRpcs, identity_pb2_grpc.IdentityServiceServicer):
+class IdentityServicer(OrganisationRpcs, UserRpcs, TokenRpcs, NotificationRpcs,
+                       identity_pb2_grpc.IdentityServiceServicer):
     """The RPCs of IdentityService, one mixin per area (rpc_*.py). Every mixin may use
     ``self.db`` (Database), ``self.keyring`` (services.common.pii.PiiKeyring), ``self.clock``
     (services.common.clock.Clock) and ``self.settings`` (PlatformSettings)."""
@@ -36,6 +40,21 @@ class IdentityServicer(OrganisationRpcs, UserRpcs, TokenRpcs, identity_pb2_grpc.
         async with self.db.session() as session:
             tenant = await service.get_tenant(session=session, caller=current_caller(), code=code)
         return identity_pb2.GetTenantResponse(tenant=tenant_to_proto(tenant))
+
+    async def CreateTenant(self, request, context):
+        caller = current_caller()
+        t = request.tenant
+
+        async def work(session) -> bytes:
+            tenant = await service.create_pooling_region(session=session, code=t.code, parent_code=t.parent_code,
+                                                         display_name=t.display_name,
+                                                         display_name_en=t.display_name_en)
+            return identity_pb2.CreateTenantResponse(tenant=tenant_to_proto(tenant)).SerializeToString()
+
+        response = await run_idempotent(self.db.sessionmaker, IdempotencyKeys, scope=f"{caller.subject}:CreateTenant",
+                                        key=request.request_id, payload=request.SerializeToString(deterministic=True),
+                                        work=work)
+        return identity_pb2.CreateTenantResponse.FromString(response)
 
     async def ListTenants(self, request, context):
         parent = service.parse_tenant_name(request.parent, "parent") if request.parent else None
@@ -56,11 +75,18 @@ class IdentityServicer(OrganisationRpcs, UserRpcs, TokenRpcs, identity_pb2_grpc.
 POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
 
-def build(*, database: Database, settings, clock=None, keyring=None, **_) -> Registration:
+def build(*, database: Database, settings, clock=None, keyring=None, delivery=None, **_) -> Registration:
     keyring = keyring or PiiKeyring.from_settings(settings)
     servicer = IdentityServicer(database, keyring=keyring, clock=clock or SystemClock(), settings=settings)
+    # Notification e-mail/webhook copies (PREVENTION_SMTP_*, PREVENTION_WEBHOOK*): a periodic job when on.
+    servicer.delivery = delivery or notifications.Delivery.from_settings(settings.profile)
+    deliver = notifications.delivery_background(
+        sessionmaker=database.sessionmaker, delivery=servicer.delivery, keyring=keyring, clock=servicer.clock,
+        lock_path=settings.data_dir / "locks" / "identity-notification-delivery.lock",
+    )
     return Registration(
         add_to_server=lambda server: identity_pb2_grpc.add_IdentityServiceServicer_to_server(servicer, server),
         service_names=[identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name],
         policy=Policy.load(POLICY_FILE),
+        background=[deliver] if deliver else [],
     )

@@ -153,6 +153,21 @@ def parse_user_name(name: str, caller: Caller) -> str:
     return match.group(1)
 
 
+PERSONAL_FIELDS = (("citizen_id_enc", CITIZEN_ID), ("phone_enc", PHONE), ("email_enc", EMAIL))
+
+
+def reencrypt_stale(keyring: PiiKeyring, user: User) -> bool:
+    """Key rotation re-encrypts lazily: a ciphertext under an older key or algorithm is
+    rewritten under the current one when its row is read (SPEC 7.5: the newest key encrypts)."""
+    changed = False
+    for column, context in PERSONAL_FIELDS:
+        token = getattr(user, column)
+        if token and keyring.needs_reencryption(token):
+            setattr(user, column, keyring.reencrypt(token, context=context))
+            changed = True
+    return changed
+
+
 async def get_user(session: AsyncSession, now: datetime, *, caller: Caller, user_id: str) -> User:
     user = await session.get(User, user_id)
     visible = user is not None and (

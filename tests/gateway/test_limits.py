@@ -140,7 +140,9 @@ async def test_paging_through_tenants_returns_each_once(platform, issuer):
         assert len(pages) < 100, "paging does not end"
     codes = [code for page in pages for code in page]
     assert all(len(page) == 5 for page in pages[:-1]) and 1 <= len(pages[-1]) <= 5
-    assert len(codes) == len(set(codes)) == 33  # national + 31 provinces + XPCC
+    # national + 31 provinces + XPCC, plus whatever pooling regions other tests of the session added
+    assert len(codes) == len(set(codes)) >= 33
+    assert sum(1 for c in codes if c.endswith("0000")) == 33
     assert codes == sorted(codes)
     r = await platform.client.get("/v1/tenants", params={"page_size": MAX_PAGE_SIZE}, headers=headers)
     assert [t["code"] for t in r.json()["tenants"]] == codes

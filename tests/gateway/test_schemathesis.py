@@ -27,6 +27,7 @@ from schemathesis.config import SchemathesisConfig
 import tests.gateway.schemathesis_hooks
 import tests.gateway.schemathesis_identity_hooks  # noqa: F401 - likewise for identity
 from gateway.app import create_app
+from tests.gateway import schemathesis_notification_hooks  # noqa: F401 - likewise for notifications
 from tests.gateway.helpers import bearer
 
 # Code on other threads (the services, the app's event loop) touches the global `random` module

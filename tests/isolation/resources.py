@@ -182,3 +182,13 @@ SAMPLES.update({
     ),
     "PUT /v1/notifications/settings": Sample(body=lambda: {"email_enabled": False}),
 })
+
+
+def pooling_region_body() -> dict:
+    import random
+
+    # Xizang: kept apart from the provinces other tests use without pooling regions.
+    return {"code": f"54{random.randint(10, 99)}00", "parent_code": "540000", "display_name": "统筹地区"}
+
+
+SAMPLES["POST /v1/tenants"] = Sample(body=pooling_region_body)
