@@ -16,7 +16,6 @@ from gateway.deps import BackendsDep, CurrentCaller
 from gateway.problems import ERROR_RESPONSES, PROBLEM, TITLES, Problem, failure_response
 from gateway.routers.params import IdempotencyKey, PageSize, PageToken, page_size
 from gateway.schemas.organisations import (
-    IMPORT_COLUMNS,
     TYPE_TO_PROTO,
     ImportReport,
     Organisation,
@@ -153,11 +152,14 @@ async def import_employers(
                                  XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
 )
 async def employer_import_template(
+    backends: BackendsDep,
     format: Annotated[Literal["csv", "xlsx"], Query(description="csv (UTF-8 with BOM) or xlsx")] = "csv",
     language: Annotated[Literal["zh", "en"], Query(description="Chinese headers or English column names")] = "zh",
 ) -> Response:
     """An empty import file: just the header row (no data, so no login needed)."""
-    columns = list(IMPORT_COLUMNS.values()) if language == "zh" else list(IMPORT_COLUMNS)
+    template = await backends.identity.GetEmployerImportTemplate(identity_pb2.GetEmployerImportTemplateRequest(),
+                                                                 timeout=backends.timeout)
+    columns = [c.header_zh if language == "zh" else c.name for c in template.columns]
     if format == "xlsx":
         from openpyxl import Workbook
 

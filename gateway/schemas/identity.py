@@ -6,12 +6,9 @@ from prevention.identity.v1 import identity_pb2
 from pydantic import BaseModel, Field
 
 from gateway.schemas.common import Strict
+from services.common.enums import EnumLabels
 
-_LEVELS = {
-    identity_pb2.TENANT_LEVEL_NATIONAL: "national",
-    identity_pb2.TENANT_LEVEL_PROVINCE: "province",
-    identity_pb2.TENANT_LEVEL_POOLING_REGION: "pooling_region",
-}
+_LEVELS = EnumLabels(identity_pb2.TenantLevel).from_proto
 
 
 class Tenant(BaseModel):

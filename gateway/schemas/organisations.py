@@ -14,6 +14,7 @@ from prevention.identity.v1 import identity_pb2
 from pydantic import BaseModel, Field
 
 from gateway.schemas.common import Strict
+from services.common.enums import EnumLabels
 
 OrganisationType = Literal[
     "government_department", "employer", "training_institution", "service_institution", "training_platform",
@@ -21,24 +22,10 @@ OrganisationType = Literal[
 ]
 DepartmentType = Literal["hrss", "emergency", "health", "union", "industry_regulator", "finance"]
 
-TYPE_TO_PROTO = {
-    "government_department": identity_pb2.ORGANISATION_TYPE_GOVERNMENT_DEPARTMENT,
-    "employer": identity_pb2.ORGANISATION_TYPE_EMPLOYER,
-    "training_institution": identity_pb2.ORGANISATION_TYPE_TRAINING_INSTITUTION,
-    "service_institution": identity_pb2.ORGANISATION_TYPE_SERVICE_INSTITUTION,
-    "training_platform": identity_pb2.ORGANISATION_TYPE_TRAINING_PLATFORM,
-    "technical_school": identity_pb2.ORGANISATION_TYPE_TECHNICAL_SCHOOL,
-}
-_TYPE_FROM_PROTO = {v: k for k, v in TYPE_TO_PROTO.items()}
-_DEPARTMENT_TO_PROTO = {
-    "hrss": identity_pb2.DEPARTMENT_TYPE_HRSS,
-    "emergency": identity_pb2.DEPARTMENT_TYPE_EMERGENCY,
-    "health": identity_pb2.DEPARTMENT_TYPE_HEALTH,
-    "union": identity_pb2.DEPARTMENT_TYPE_UNION,
-    "industry_regulator": identity_pb2.DEPARTMENT_TYPE_INDUSTRY_REGULATOR,
-    "finance": identity_pb2.DEPARTMENT_TYPE_FINANCE,
-}
-_DEPARTMENT_FROM_PROTO = {v: k for k, v in _DEPARTMENT_TO_PROTO.items()}
+_TYPES = EnumLabels(identity_pb2.OrganisationType)
+_DEPARTMENTS = EnumLabels(identity_pb2.DepartmentType)
+TYPE_TO_PROTO, _TYPE_FROM_PROTO = _TYPES.to_proto, _TYPES.from_proto
+_DEPARTMENT_TO_PROTO, _DEPARTMENT_FROM_PROTO = _DEPARTMENTS.to_proto, _DEPARTMENTS.from_proto
 
 INT32_MAX = 2**31 - 1
 # GB 32100-2015: 18 characters of 0-9 and A-Z without I, O, S, V, Z; the 18th is a check character
@@ -210,15 +197,3 @@ class ImportReport(BaseModel):
                    errors=[RowError(row=e.row, field=e.field, description=e.description) for e in m.errors])
 
 
-# The import file's columns: English names, and the Chinese headers the template uses.
-IMPORT_COLUMNS: dict[str, str] = {
-    "uscc": "统一社会信用代码",
-    "display_name": "单位名称",
-    "industry_code": "行业代码",
-    "risk_class": "风险类别",
-    "headcount": "职工人数",
-    "insured_headcount": "参保人数",
-    "pooling_region_code": "统筹地区",
-    "contact_name": "联系人",
-    "contact_phone": "联系电话",
-}

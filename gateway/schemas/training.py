@@ -7,14 +7,11 @@ from prevention.training.v1 import training_pb2
 from pydantic import BaseModel, Field
 
 from gateway.schemas.common import Strict
+from services.common.enums import EnumLabels
 
 ContentCategory = Literal["policy_regulation", "accident_prevention", "warning_education"]
-_TO_PROTO = {
-    "policy_regulation": training_pb2.CONTENT_CATEGORY_POLICY_REGULATION,
-    "accident_prevention": training_pb2.CONTENT_CATEGORY_ACCIDENT_PREVENTION,
-    "warning_education": training_pb2.CONTENT_CATEGORY_WARNING_EDUCATION,
-}
-_FROM_PROTO = {v: k for k, v in _TO_PROTO.items()}
+_CATEGORIES = EnumLabels(training_pb2.ContentCategory)
+_TO_PROTO, _FROM_PROTO = _CATEGORIES.to_proto, _CATEGORIES.from_proto
 
 
 # Rules the training service enforces (its violations name `course.<field>`), documented here so

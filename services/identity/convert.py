@@ -6,13 +6,10 @@ from datetime import UTC
 from google.protobuf import timestamp_pb2
 from prevention.identity.v1 import identity_pb2
 
+from services.common.enums import EnumLabels
 from services.identity.models import ApiClient, AuditEventRow, Tenant, User
 
-_LEVELS = {
-    "national": identity_pb2.TENANT_LEVEL_NATIONAL,
-    "province": identity_pb2.TENANT_LEVEL_PROVINCE,
-    "pooling_region": identity_pb2.TENANT_LEVEL_POOLING_REGION,
-}
+_LEVELS = EnumLabels(identity_pb2.TenantLevel).to_proto
 
 
 def tenant_to_proto(tenant: Tenant) -> identity_pb2.Tenant:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prevention.identity.v1 import identity_pb2
 
+from services.common.enums import EnumLabels
 from services.identity.organisations import (
     EmployerProfile,
     ImportResult,
@@ -11,24 +12,10 @@ from services.identity.organisations import (
     OrganisationView,
 )
 
-TYPE_TO_PROTO = {
-    "government_department": identity_pb2.ORGANISATION_TYPE_GOVERNMENT_DEPARTMENT,
-    "employer": identity_pb2.ORGANISATION_TYPE_EMPLOYER,
-    "training_institution": identity_pb2.ORGANISATION_TYPE_TRAINING_INSTITUTION,
-    "service_institution": identity_pb2.ORGANISATION_TYPE_SERVICE_INSTITUTION,
-    "training_platform": identity_pb2.ORGANISATION_TYPE_TRAINING_PLATFORM,
-    "technical_school": identity_pb2.ORGANISATION_TYPE_TECHNICAL_SCHOOL,
-}
-TYPE_FROM_PROTO = {v: k for k, v in TYPE_TO_PROTO.items()}
-DEPARTMENT_TO_PROTO = {
-    "hrss": identity_pb2.DEPARTMENT_TYPE_HRSS,
-    "emergency": identity_pb2.DEPARTMENT_TYPE_EMERGENCY,
-    "health": identity_pb2.DEPARTMENT_TYPE_HEALTH,
-    "union": identity_pb2.DEPARTMENT_TYPE_UNION,
-    "industry_regulator": identity_pb2.DEPARTMENT_TYPE_INDUSTRY_REGULATOR,
-    "finance": identity_pb2.DEPARTMENT_TYPE_FINANCE,
-}
-DEPARTMENT_FROM_PROTO = {v: k for k, v in DEPARTMENT_TO_PROTO.items()}
+_TYPES = EnumLabels(identity_pb2.OrganisationType)
+_DEPARTMENTS = EnumLabels(identity_pb2.DepartmentType)
+TYPE_TO_PROTO, TYPE_FROM_PROTO = _TYPES.to_proto, _TYPES.from_proto
+DEPARTMENT_TO_PROTO, DEPARTMENT_FROM_PROTO = _DEPARTMENTS.to_proto, _DEPARTMENTS.from_proto
 
 # Identifying, immutable and output-only fields: never part of an implied update mask.
 _NOT_IMPLIED = frozenset({"name", "tenant_code", "type", "create_time", "update_time"})

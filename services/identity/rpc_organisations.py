@@ -103,3 +103,9 @@ class OrganisationRpcs:
             key=request.request_id, payload=request.SerializeToString(deterministic=True), work=work,
         )
         return identity_pb2.ImportEmployersResponse.FromString(response)
+
+    async def GetEmployerImportTemplate(self, request, context):
+        return identity_pb2.GetEmployerImportTemplateResponse(columns=[
+            identity_pb2.ImportColumn(name=name, header_zh=header, required=name in organisations.REQUIRED_COLUMNS)
+            for name, header in organisations.IMPORT_COLUMNS.items()
+        ])

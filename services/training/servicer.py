@@ -8,6 +8,7 @@ from prevention.training.v1 import training_pb2, training_pb2_grpc
 
 from services.common.context import Caller, current_caller
 from services.common.db import Database
+from services.common.enums import EnumLabels
 from services.common.idempotency import run_idempotent
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
 from services.common.policy import Policy
@@ -15,12 +16,8 @@ from services.common.server import Registration
 from services.training import service
 from services.training.models import Course, IdempotencyKeys
 
-_CATEGORY_TO_PROTO = {
-    "policy_regulation": training_pb2.CONTENT_CATEGORY_POLICY_REGULATION,
-    "accident_prevention": training_pb2.CONTENT_CATEGORY_ACCIDENT_PREVENTION,
-    "warning_education": training_pb2.CONTENT_CATEGORY_WARNING_EDUCATION,
-}
-_CATEGORY_FROM_PROTO = {v: k for k, v in _CATEGORY_TO_PROTO.items()}
+_CATEGORIES = EnumLabels(training_pb2.ContentCategory)
+_CATEGORY_TO_PROTO, _CATEGORY_FROM_PROTO = _CATEGORIES.to_proto, _CATEGORIES.from_proto
 
 
 def course_to_proto(row: Course, caller: Caller) -> training_pb2.Course:
