@@ -31,6 +31,7 @@ class UserRpcs:
         async def work(session) -> bytes:
             user = await users.create_user(session, self.keyring, self.clock.now(), caller=caller, new=new,
                                            tenant_code=request.tenant_code)
+            await self.provisioner.user_changed(user)  # before the commit: a failed mirror rolls back
             personal = users.personal_view(self.keyring, caller, user)
             return identity_pb2.CreateUserResponse(user=user_to_proto(user, personal)).SerializeToString()
 
@@ -69,6 +70,7 @@ class UserRpcs:
         async with self.db.session() as session:
             user = await users.update_user(session, self.keyring, self.clock.now(), caller=caller, user_id=user_id,
                                            mask=list(request.update_mask), values=values)
+            await self.provisioner.user_changed(user)
             await session.commit()
         return identity_pb2.UpdateUserResponse(
             user=user_to_proto(user, users.personal_view(self.keyring, caller, user))
@@ -101,6 +103,10 @@ class UserRpcs:
         async def work(session) -> bytes:
             client, secret = await users.create_client(session, self.clock.now(), caller=caller, new=new,
                                                        tenant_code=request.tenant_code)
+            issuer_secret = await self.provisioner.client_saved(client, created=True)
+            if issuer_secret:  # Keycloak issues this client's tokens: its secret is the one that works
+                secret = issuer_secret
+                client.secret_hash = tokens.secret_digest(secret)
             return identity_pb2.CreateApiClientResponse(api_client=client_to_proto(client),
                                                         client_secret=secret).SerializeToString()
 
@@ -129,6 +135,11 @@ class UserRpcs:
         async with self.db.session() as session:
             secret, expires = await users.rotate_client_secret(session, self.clock.now(), caller=caller,
                                                                client_id=client_id, overlap=overlap)
+            client = await users.get_client(session, caller=caller, client_id=client_id)
+            issuer_secret = await self.provisioner.client_secret_rotated(client)
+            if issuer_secret:
+                secret = issuer_secret
+                client.secret_hash = tokens.secret_digest(secret)
             await session.commit()
         response = identity_pb2.RotateApiClientSecretResponse(client_secret=secret)
         response.previous_secret_expire_time.FromDatetime(expires)
@@ -143,6 +154,7 @@ class UserRpcs:
         async with self.db.session() as session:
             client = await users.update_client(session, self.clock.now(), caller=caller, client_id=client_id,
                                                mask=list(request.update_mask), values=values)
+            await self.provisioner.client_saved(client, created=False)
             await session.commit()
         return identity_pb2.UpdateApiClientResponse(api_client=client_to_proto(client))
 

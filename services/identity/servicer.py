@@ -17,6 +17,7 @@ from services.common.server import Registration
 from services.identity import notifications, service
 from services.identity.convert import tenant_to_proto
 from services.identity.models import IdempotencyKeys
+from services.identity.provisioning import Provisioner, provisioner_from_env
 from services.identity.rpc_notifications import NotificationRpcs
 from services.identity.rpc_organisations import OrganisationRpcs
 from services.identity.rpc_tokens import TokenRpcs
@@ -27,13 +28,15 @@ class IdentityServicer(OrganisationRpcs, UserRpcs, TokenRpcs, NotificationRpcs,
                        identity_pb2_grpc.IdentityServiceServicer):
     """The RPCs of IdentityService, one mixin per area (rpc_*.py). Every mixin may use
     ``self.db`` (Database), ``self.keyring`` (services.common.pii.PiiKeyring), ``self.clock``
-    (services.common.clock.Clock) and ``self.settings`` (PlatformSettings)."""
+    (services.common.clock.Clock), ``self.settings`` (PlatformSettings) and ``self.provisioner``
+    (services.identity.provisioning: the token issuer to mirror changes into)."""
 
-    def __init__(self, database: Database, *, keyring, clock, settings):
+    def __init__(self, database: Database, *, keyring, clock, settings, provisioner: Provisioner):
         self.db = database
         self.keyring = keyring
         self.clock = clock
         self.settings = settings
+        self.provisioner = provisioner
 
     async def GetTenant(self, request, context):
         code = service.parse_tenant_name(request.name)
@@ -75,9 +78,11 @@ class IdentityServicer(OrganisationRpcs, UserRpcs, TokenRpcs, NotificationRpcs,
 POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
 
-def build(*, database: Database, settings, clock=None, keyring=None, delivery=None, **_) -> Registration:
+def build(*, database: Database, settings, clock=None, keyring=None, delivery=None, provisioner=None,
+          **_) -> Registration:
     keyring = keyring or PiiKeyring.from_settings(settings)
-    servicer = IdentityServicer(database, keyring=keyring, clock=clock or SystemClock(), settings=settings)
+    servicer = IdentityServicer(database, keyring=keyring, clock=clock or SystemClock(), settings=settings,
+                                provisioner=provisioner or provisioner_from_env())
     # Notification e-mail/webhook copies (PREVENTION_SMTP_*, PREVENTION_WEBHOOK*): a periodic job when on.
     servicer.delivery = delivery or notifications.Delivery.from_settings(settings.profile)
     deliver = notifications.delivery_background(
