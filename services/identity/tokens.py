@@ -293,10 +293,13 @@ async def authorize(session: AsyncSession, keyring: PiiKeyring, config: IssuerCo
 
 async def code_grant(session: AsyncSession, keyring: PiiKeyring, config: IssuerConfig, now: datetime, *,
                      code: str, client_id: str, redirect_uri: str, code_verifier: str) -> Grant:
-    row = await session.get(AuthorizationCode, secret_digest(code)) if code else None
+    digest = secret_digest(code) if code else ""
+    row = await session.get(AuthorizationCode, digest) if code else None
     if row is None or row.used or _aware(row.expire_time) <= now:
         return _refused("INVALID_GRANT", "authorization code invalid, expired or used")
-    row.used = True  # one use only, whatever happens next
+    if not await _claim_once(session, AuthorizationCode, AuthorizationCode.code_hash, digest,
+                             AuthorizationCode.used):
+        return _refused("INVALID_GRANT", "authorization code invalid, expired or used")
     if client_id != row.client_id or redirect_uri != row.redirect_uri:
         return _refused("INVALID_GRANT", "authorization code was issued to another client or redirect URI")
     if not _VERIFIER.match(code_verifier or "") or not secrets.compare_digest(pkce_challenge(code_verifier),
@@ -345,15 +348,29 @@ async def client_credentials_grant(session: AsyncSession, keyring: PiiKeyring, c
 
 async def refresh_grant(session: AsyncSession, keyring: PiiKeyring, config: IssuerConfig, now: datetime, *,
                         refresh_token: str, client_id: str) -> Grant:
-    row = await session.get(RefreshToken, secret_digest(refresh_token)) if refresh_token else None
+    digest = secret_digest(refresh_token) if refresh_token else ""
+    row = await session.get(RefreshToken, digest) if refresh_token else None
     if row is None or row.revoked or _aware(row.expire_time) <= now or (client_id and client_id != row.client_id):
+        return _refused("INVALID_GRANT", "refresh token invalid, expired or revoked")
+    # Rotation: a refresh token is used once, also when two requests race for it.
+    if not await _claim_once(session, RefreshToken, RefreshToken.token_hash, digest, RefreshToken.revoked):
         return _refused("INVALID_GRANT", "refresh token invalid, expired or revoked")
     user = await session.get(User, row.subject)
     if user is None or not user.enabled:
-        row.revoked = True
         return _refused("INVALID_GRANT", "refresh token invalid, expired or revoked")
-    row.revoked = True  # rotation: a refresh token is used once
     return await _user_tokens(session, keyring, config, now, user, row.client_id, row.scope)
+
+
+async def _claim_once(session: AsyncSession, model, key_column, key: str, flag) -> bool:
+    """Sets a one-time flag atomically: of concurrent requests only one sees rowcount 1 (a
+    read-then-write would let both through; PostgreSQL's row lock makes the second wait and
+    then match nothing)."""
+    result = await session.execute(
+        update(model).where(key_column == key, flag.is_(False)).values({flag.key: True})
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(await session.get(model, key))
+    return result.rowcount == 1
 
 
 async def revoke(session: AsyncSession, *, token: str) -> None:

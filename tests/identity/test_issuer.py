@@ -286,3 +286,13 @@ async def test_authorization_code_flow_with_pkce(issuer_platform):
     operator = await p.client.post(auth, data={**params, "username": "demo-ministry", "totp": totp,
                                                "password": p.credentials["demo-ministry"]["password"]})
     assert operator.status_code == 302
+
+
+async def test_a_refresh_token_raced_by_two_requests_is_used_once(issuer_platform):
+    import asyncio
+
+    p = issuer_platform
+    refresh = (await p.login("demo-expert")).json()["refresh_token"]
+    replies = await asyncio.gather(*[
+        p.client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": refresh}) for _ in range(4)])
+    assert sorted(r.status_code for r in replies) == [200, 400, 400, 400]
