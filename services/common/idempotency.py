@@ -65,34 +65,40 @@ async def run_idempotent(
         raise InvalidArgument.field(field, f"must be at most {MAX_KEY_LENGTH} characters")
     digest = request_hash(payload)
     async with sessionmaker() as session:
-        if key:
-            replay = await _replay(session, table, scope, key, digest, field)
-            if replay is not None:
-                return replay
         try:
+            if key:
+                replay = await _replay(session, table, scope, key, digest, field)
+                if replay is not None:
+                    return replay
+                # Claim the key before doing the work: a concurrent request with the same key waits
+                # on this row and then replays, instead of racing the work's own unique keys.
+                try:
+                    await session.execute(table.insert().values(
+                        scope=scope, key=key, request_hash=digest, response=b"", create_time=datetime.now(UTC)))
+                except IntegrityError:
+                    await session.rollback()
+                    raise _LostRace from None
             response = await work(session)
             if key:
                 await session.execute(
-                    table.insert().values(
-                        scope=scope, key=key, request_hash=digest, response=response,
-                        create_time=datetime.now(UTC),
-                    )
-                )
+                    table.update().where(table.c.scope == scope, table.c.key == key).values(response=response))
             await session.commit()
             return response
-        except IntegrityError:
-            await session.rollback()
-            if not key:
-                raise
+        except _LostRace:
+            pass
         except BaseException:
             await session.rollback()
             raise
-    # Lost a race on the key: the other request committed first (replay) or is still running.
+    # The other request committed first (replay) or rolled back in between (ask to retry).
     async with sessionmaker() as session:
         replay = await _replay(session, table, scope, key, digest, field)
     if replay is not None:
         return replay
     raise Aborted(f"a request with this {field} is in progress; retry later", reason="IDEMPOTENCY_KEY_IN_USE")
+
+
+class _LostRace(Exception):
+    pass
 
 
 async def _replay(session: AsyncSession, table: Table, scope: str, key: str, digest: str, field: str):

@@ -298,3 +298,18 @@ async def test_backend_failure_becomes_its_http_status_without_internal_detail(f
         assert "hunter2" not in r.text and "secret" not in r.text and "RuntimeError" not in r.text
     else:  # the service's reason travels in google.rpc.ErrorInfo
         assert problem["reason"] == f"TEST_{status_code(number).name}"
+
+
+async def test_concurrent_retries_with_one_key_replay_instead_of_colliding(platform, issuer):
+    """The key is claimed before the work: a racing retry waits and replays rather than tripping over
+    the work's own unique constraint (here the username) and answering 409 USERNAME_TAKEN."""
+    import asyncio
+    import uuid
+
+    headers = {**bearer(issuer, roles=("provincial_operator",)), "Idempotency-Key": uuid.uuid4().hex}
+    body = {"username": f"race-{uuid.uuid4().hex[:8]}", "display_name": "Race", "roles": ["trainee"],
+            "password": "race-password-1234"}
+    replies = await asyncio.gather(*[platform.client.post("/v1/users", json=body, headers=headers)
+                                     for _ in range(5)])
+    assert [r.status_code for r in replies] == [201] * 5, [r.text for r in replies]
+    assert len({r.json()["id"] for r in replies}) == 1
