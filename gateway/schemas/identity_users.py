@@ -27,7 +27,8 @@ class UserCreate(Strict):
     roles: list[Role] = Field(min_length=1, max_length=8,
                               description="A provincial operator cannot grant ministry_operator")
     password: str = Field(min_length=12, max_length=256, description="At least 12 characters with letters and digits")
-    organisation: str = Field(default="", pattern=ORGANISATION)
+    organisation: str = Field(default="", pattern=ORGANISATION,
+                              description="An existing organisation of the user's tenant")
     citizen_id: str = Field(default="", pattern=CITIZEN_ID,
                             description="Personal data (GB 11643-1999, check character validated); stored encrypted")
     phone: str = Field(default="", pattern=PHONE, description="Personal data")

@@ -32,10 +32,13 @@ async def _http_fetch(url: str) -> dict:
 
 
 class JwksCache:
-    def __init__(self, url: str, *, cooldown: float = 30.0, fetch: Fetcher | None = None,
+    def __init__(self, url: str, *, cooldown: float = 30.0, max_age: float = 300.0, fetch: Fetcher | None = None,
                  monotonic: Callable[[], float] = time.monotonic):
         self.url = url
         self.cooldown = cooldown
+        # Keys are re-read at least this often, so a key the issuer withdrew (an emergency
+        # rotation) stops being accepted within max_age, not only after the next unknown kid.
+        self.max_age = max_age
         self._fetch = fetch or _http_fetch
         self._monotonic = monotonic
         self._keys: dict[str, jwt.PyJWK] = {}
@@ -44,15 +47,18 @@ class JwksCache:
         self.fetch_count = 0
 
     async def key(self, kid: str) -> jwt.PyJWK:
-        if kid in self._keys:
+        if kid in self._keys and not self._stale():
             return self._keys[kid]
         async with self._lock:
-            if kid not in self._keys and self._may_fetch():
+            if (kid not in self._keys or self._stale()) and self._may_fetch():
                 await self._refresh()
         try:
             return self._keys[kid]
         except KeyError:
             raise Unauthenticated("token signed with an unknown key", reason="UNKNOWN_KEY") from None
+
+    def _stale(self) -> bool:
+        return self._last_fetch is not None and self._monotonic() - self._last_fetch >= self.max_age
 
     def _may_fetch(self) -> bool:
         return self._last_fetch is None or self._monotonic() - self._last_fetch >= self.cooldown

@@ -94,7 +94,8 @@ class Database:
 
     def __init__(self, url: str | URL, *, pool_size: int = 10):
         self.url = async_url(url)
-        kwargs: dict = {"pool_pre_ping": True}
+        # hide_parameters: database errors never carry bound values (personal data) into logs.
+        kwargs: dict = {"pool_pre_ping": True, "hide_parameters": True}
         if self.url.get_backend_name() == "postgresql":
             kwargs.update(pool_size=pool_size, max_overflow=pool_size)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)

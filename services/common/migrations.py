@@ -33,7 +33,7 @@ def downgrade(service: str, database_url: str, revision: str = "base") -> None:
 def run_env(target_metadata: MetaData) -> None:
     """Body of every service's migrations/env.py (online mode only: migrations need a database)."""
     url = context.config.attributes["database_url"]
-    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool, hide_parameters=True)
     sqlite_connect_hook(engine)
     with engine.connect() as connection:
         context.configure(

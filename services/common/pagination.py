@@ -32,8 +32,10 @@ def encode_page_token(last_key: list, query: dict | None = None) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_page_token(token: str, query: dict | None = None) -> list | None:
-    """Returns the last key, None for an empty token; a foreign or malformed token is invalid."""
+def decode_page_token(token: str, query: dict | None = None, *, shape: tuple[type, ...] = (str,)) -> list | None:
+    """Returns the last key, None for an empty token; a foreign or malformed token is invalid.
+    ``shape`` is the types of the key's parts: tokens are opaque to clients but not signed, so a
+    hand-made one must fail here (400), never deeper in a query (500)."""
     if not token:
         return None
     try:
@@ -44,4 +46,6 @@ def decode_page_token(token: str, query: dict | None = None) -> list | None:
         raise InvalidArgument.field("page_token", "is malformed") from None
     if not isinstance(key, list) or qhash != _query_hash(query or {}):
         raise InvalidArgument.field("page_token", "does not belong to this query") from None
+    if len(key) != len(shape) or not all(type(part) is kind for part, kind in zip(key, shape, strict=True)):
+        raise InvalidArgument.field("page_token", "is malformed")
     return key

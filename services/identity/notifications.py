@@ -532,18 +532,12 @@ async def deliver_pending(session: AsyncSession, now: datetime, *, smtp: SmtpSen
         row = (await session.scalars(due)).first()
         if row is None:
             break
-        n = await session.get(Notification, row.notification_id)
-        user = await session.get(User, n.recipient_id) if n else None
-        wanted = await session.get(NotificationSettings, user.id) if user else None
-        if n is None or user is None:
-            outcome = _fail("the notification no longer exists")
-        elif row.channel == EMAIL:
-            outcome = await _send_email(row, n, user, wanted, smtp=smtp, keyring=keyring)
-        elif row.channel == WEBHOOK:
-            outcome = await _send_webhook(row, n, user, wanted, http=http, policy=webhook_policy, keyring=keyring,
-                                          resolver=resolver, request_seconds=request_seconds)
-        else:
-            outcome = _fail("unknown channel")
+        try:
+            outcome = await _send(session, row, smtp=smtp, http=http, keyring=keyring, policy=webhook_policy,
+                                  resolver=resolver, request_seconds=request_seconds)
+        except Exception as error:
+            # Retried with backoff like any failure; only the error's type is kept (no payloads).
+            outcome = _Outcome(PENDING, f"unexpected {type(error).__name__}")
         row.attempts += 1
         row.last_error = outcome.error[:255] if outcome.error else None
         if outcome.status == SENT:
@@ -559,6 +553,20 @@ async def deliver_pending(session: AsyncSession, now: datetime, *, smtp: SmtpSen
                                                                 "attempts": row.attempts, "reason": row.last_error})
         await session.commit()
     return report
+
+
+async def _send(session: AsyncSession, row, *, smtp, http, keyring, policy, resolver, request_seconds) -> _Outcome:
+    n = await session.get(Notification, row.notification_id)
+    user = await session.get(User, n.recipient_id) if n else None
+    wanted = await session.get(NotificationSettings, user.id) if user else None
+    if n is None or user is None:
+        return _fail("the notification no longer exists")
+    if row.channel == EMAIL:
+        return await _send_email(row, n, user, wanted, smtp=smtp, keyring=keyring)
+    if row.channel == WEBHOOK:
+        return await _send_webhook(row, n, user, wanted, http=http, policy=policy, keyring=keyring,
+                                   resolver=resolver, request_seconds=request_seconds)
+    return _fail("unknown channel")
 
 
 Background = Callable[[asyncio.Event], Awaitable[None]]

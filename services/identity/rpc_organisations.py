@@ -60,9 +60,7 @@ class OrganisationRpcs:
         type_name = TYPE_FROM_PROTO.get(request.type, "")
         size = clamp_page_size(request.page_size)
         query = {"type": type_name}
-        after = decode_page_token(request.page_token, query)
-        if after is not None and (len(after) != 2 or not all(isinstance(k, str) for k in after)):
-            raise InvalidArgument.field("page_token", "is malformed")
+        after = decode_page_token(request.page_token, query, shape=(str, str))
         async with self.db.session() as session:
             rows = await organisations.list_organisations(
                 session=session, caller=caller, now=self.clock.now(), type=type_name,

@@ -162,7 +162,7 @@ class UserRpcs:
         caller = current_caller()
         size = clamp_page_size(request.page_size)
         query_key = {"kind": request.kind}
-        after = decode_page_token(request.page_token, query_key)
+        after = decode_page_token(request.page_token, query_key, shape=(int,))
         if request.kind and len(request.kind) > 48:
             raise InvalidArgument.field("kind", "is too long")
         query = (select(AuditEventRow).where(visible_to(AuditEventRow.tenant_code, caller))

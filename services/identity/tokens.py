@@ -181,7 +181,17 @@ def user_roles_for_token(user: User) -> list[str]:
     return list(user.roles)
 
 
+USER_SCOPES = frozenset({"openid", "profile", "email", "offline_access"})
+
+
+def user_scope(requested: str) -> str:
+    """The scopes a person's token carries: the requested ones a person may have (others are
+    dropped, as OIDC providers do), never more than fit the column."""
+    return " ".join(sorted(set(requested.split()[:16]) & USER_SCOPES)) or "openid"
+
+
 async def _user_tokens(session, keyring, config, now, user: User, client_id: str, scope: str) -> Grant:
+    scope = user_scope(scope)
     roles = user_roles_for_token(user)
     claims = _claims(config, now, sub=user.id, azp=client_id, roles=roles, tenant=user.tenant_code,
                      org=user.organisation_id, scope=scope,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.context import NATIONAL_TENANT, Caller
+from services.common.context import NATIONAL_TENANT, Caller, in_subtree
 from services.common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from services.common.pii import PiiKeyring
 from services.common.policy import ROLES
@@ -24,6 +24,7 @@ from services.common.tenancy import visible_to
 from services.common.validators import mask_citizen_id, mask_phone, validate_citizen_id, validate_phone
 from services.identity import audit, tokens
 from services.identity.models import ApiClient, Tenant, User
+from services.identity.org_models import Organisation
 
 CITIZEN_ID = "identity.users.citizen_id"
 PHONE = "identity.users.phone"
@@ -48,13 +49,19 @@ class NewUser:
     password: str
 
 
-def _organisation_id(value: str, field: str) -> str | None:
+async def _organisation_id(session: AsyncSession, value: str, field: str, *, tenant: str) -> str | None:
+    """The organisation a user or client is bound to: it must exist in the tenant's subtree, since
+    the issuer puts it into tokens as the `org` claim that every service's own-organisation
+    checks rely on (SPEC 7.3)."""
     if not value:
         return None
     match = _ORG.match(value)
     if not match:
         raise InvalidArgument.field(field, "must be organisations/{id}")
-    return match.group(1)
+    organisation = await session.get(Organisation, match.group(1))
+    if organisation is None or not in_subtree(organisation.tenant_code, tenant):
+        raise InvalidArgument.field(field, "is not an organisation of this tenant")
+    return organisation.id
 
 
 def _check_roles(roles: list[str], caller: Caller, field: str, allowed: frozenset[str] = frozenset(ROLES)) -> None:
@@ -126,7 +133,8 @@ async def create_user(session: AsyncSession, keyring: PiiKeyring, now: datetime,
     tenant = await target_tenant(session, caller, tenant_code)
     user = User(
         id=uuid.uuid4().hex, username=new.username.strip().lower(), display_name=new.display_name.strip(),
-        tenant_code=tenant, organisation_id=_organisation_id(new.organisation, "user.organisation"),
+        tenant_code=tenant,
+        organisation_id=await _organisation_id(session, new.organisation, "user.organisation", tenant=tenant),
         roles=sorted(set(new.roles)), password_hash=tokens.hash_password(new.password),
         citizen_id_enc=keyring.encrypt(citizen_id, context=CITIZEN_ID) if citizen_id else None,
         citizen_id_hash=keyring.lookup_hash(citizen_id, context=CITIZEN_ID) if citizen_id else None,
@@ -198,6 +206,8 @@ async def update_user(session: AsyncSession, keyring: PiiKeyring, now: datetime,
     if not mask or unknown:
         raise InvalidArgument.field("update_mask", f"must list fields among {', '.join(sorted(USER_MASK))}")
     user = await get_user(session, now, caller=caller, user_id=user_id)
+    if "ministry_operator" in user.roles and not caller.is_ministry:
+        raise PermissionDenied("only ministry operators change a ministry operator", reason="CANNOT_GRANT_ROLE")
     if user.id == caller.subject and ({"roles", "enabled"} & set(mask)):
         raise PermissionDenied("users cannot change their own roles or status", reason="SELF_CHANGE")
     if "display_name" in mask:
@@ -213,12 +223,11 @@ async def update_user(session: AsyncSession, keyring: PiiKeyring, now: datetime,
             raise InvalidArgument.field("user.email", "is not a valid e-mail address")
         user.email_enc = keyring.encrypt(email, context=EMAIL) if email else None
     if "organisation" in mask:
-        user.organisation_id = _organisation_id(values["organisation"], "user.organisation")
+        user.organisation_id = await _organisation_id(session, values["organisation"], "user.organisation",
+                                                      tenant=user.tenant_code)
     if "roles" in mask:
         roles = sorted(set(values["roles"]))
         _check_roles(roles, caller, "user.roles")
-        if "ministry_operator" in user.roles and not caller.is_ministry:
-            raise PermissionDenied("only ministry operators change a ministry operator", reason="CANNOT_GRANT_ROLE")
         if roles != sorted(user.roles):
             audit.record(session, now=now, kind=audit.ROLES_CHANGED, tenant_code=user.tenant_code, actor=caller.subject,
                          target=f"users/{user.id}", detail={"from": sorted(user.roles), "to": roles})
@@ -277,7 +286,8 @@ async def create_client(session: AsyncSession, now: datetime, *, caller: Caller,
     tenant = await target_tenant(session, caller, tenant_code)
     secret = tokens.new_secret()
     client = ApiClient(client_id=client_id, display_name=new.display_name.strip(), tenant_code=tenant,
-                       organisation_id=_organisation_id(new.organisation, "api_client.organisation"),
+                       organisation_id=await _organisation_id(session, new.organisation, "api_client.organisation",
+                                                              tenant=tenant),
                        roles=sorted(set(new.roles)), scopes=sorted(set(new.scopes)), enabled=True,
                        secret_hash=tokens.secret_digest(secret), create_time=now)
     session.add(client)

@@ -32,7 +32,7 @@ class SharingServicer(sharing_pb2_grpc.SharingServiceServicer):
 
     async def ListKeyIndustries(self, request, context):
         size = clamp_page_size(request.page_size)
-        after = decode_page_token(request.page_token)
+        after = decode_page_token(request.page_token, shape=(str, str))
         async with self.db.session() as session:
             rows = await service.list_key_industries(
                 session=session, caller=current_caller(), after=tuple(after) if after else None, limit=size + 1

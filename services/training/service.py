@@ -87,8 +87,12 @@ async def list_courses(
 ) -> list[Course]:
     query = select(Course).where(_visible(caller)).order_by(Course.create_time.desc(), Course.id.desc()).limit(limit)
     if after is not None:
+        try:
+            after_time = datetime.fromisoformat(after[0])
+        except ValueError:
+            raise InvalidArgument.field("page_token", "is malformed") from None
         query = query.where(
-            tuple_(Course.create_time, Course.id) < tuple_(datetime.fromisoformat(after[0]), after[1])
+            tuple_(Course.create_time, Course.id) < tuple_(after_time, after[1])
         )
     return list((await session.scalars(query)).all())
 

@@ -68,7 +68,7 @@ class TrainingServicer(training_pb2_grpc.TrainingServiceServicer):
     async def ListCourses(self, request, context):
         caller = current_caller()
         size = clamp_page_size(request.page_size)
-        after = decode_page_token(request.page_token)
+        after = decode_page_token(request.page_token, shape=(str, str))
         async with self.db.session() as session:
             rows = await service.list_courses(
                 session=session, caller=caller, after=tuple(after) if after else None, limit=size + 1

@@ -296,3 +296,12 @@ async def test_a_refresh_token_raced_by_two_requests_is_used_once(issuer_platfor
     replies = await asyncio.gather(*[
         p.client.post(TOKEN, data={"grant_type": "refresh_token", "refresh_token": refresh}) for _ in range(4)])
     assert sorted(r.status_code for r in replies) == [200, 400, 400, 400]
+
+
+async def test_a_person_gets_only_person_scopes(issuer_platform):
+    p = issuer_platform
+    data = {"grant_type": "password", "username": "demo-expert", "scope": "openid xapi admin " + "x" * 300,
+            "password": p.credentials["demo-expert"]["password"]}
+    response = await p.client.post(TOKEN, data=data)
+    assert response.status_code == 200, response.text
+    assert jwt.decode(response.json()["access_token"], options={"verify_signature": False})["scope"] == "openid"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -677,3 +678,22 @@ async def test_the_identity_runtime_runs_and_stops_the_delivery_job(db_factory, 
                         settings=settings, database_url=url, addresses={})
     assert off.registration.background == []
     await off.database.dispose()
+
+
+async def test_a_row_that_cannot_be_read_does_not_stall_the_outbox(db, hook):
+    """A webhook URL encrypted under a key the service no longer has raises while sending; that row
+    is retried later and the rows behind it are still delivered (review C3)."""
+    broken = await add_user(db, webhook_url=hook.url)
+    healthy = await add_user(db, webhook_url=hook.url)
+    async with db.session() as session:
+        settings = await session.get(NotificationSettings, broken.id)
+        foreign = PiiKeyring({"other": os.urandom(32)})
+        settings.webhook_url_enc = foreign.encrypt(hook.url, context=WEBHOOK_URL_CONTEXT)
+        await session.commit()
+    await send(db, WEBHOOKS_ON, broken)
+    await send(db, WEBHOOKS_ON, healthy)
+    report = await deliver(db, START)
+    assert (report.sent, report.retrying) == (1, 1)
+    first, second = await deliveries(db)
+    assert (first.status, first.attempts, first.last_error) == ("pending", 1, "unexpected PiiError")
+    assert second.status == "sent" and len(hook.requests) == 1

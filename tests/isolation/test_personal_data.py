@@ -55,3 +55,32 @@ async def test_citizen_id_only_for_allowed_readers(platform, issuer, role):
     listed = await platform.client.get("/v1/users", params={"page_size": 500},
                                        headers=auth(issuer, "provincial_operator", TENANT_B))
     assert all(u["id"] != user_id for u in listed.json()["users"])
+
+
+async def test_users_and_clients_bind_only_to_organisations_of_their_tenant(platform, issuer):
+    """The `org` claim of issued tokens comes from this binding (review S2)."""
+    from tests.isolation.resources import client_body, employer_in
+
+    foreign = (await employer_in(TENANT_B)(platform, issuer))["organisation_id"]
+    own = (await employer_in(TENANT_A)(platform, issuer))["organisation_id"]
+    headers = auth(issuer, "provincial_operator")
+    for organisation in (f"organisations/{foreign}", "organisations/" + "0" * 32):
+        refused = await platform.client.post("/v1/users", json={**user_body(), "organisation": organisation},
+                                             headers=headers)
+        assert refused.status_code == 400 and refused.json()["violations"][0]["field"] == "user.organisation"
+        refused = await platform.client.post("/v1/api-clients", json={**client_body(), "organisation": organisation},
+                                             headers=headers)
+        assert refused.status_code == 400 and refused.json()["violations"][0]["field"] == "api_client.organisation"
+    bound = await platform.client.post("/v1/users", json={**user_body(), "organisation": f"organisations/{own}"},
+                                       headers=headers)
+    assert bound.status_code == 201 and bound.json()["organisation"] == f"organisations/{own}"
+
+
+async def test_provincial_operator_cannot_touch_a_ministry_operator(platform, issuer):
+    created = await platform.client.post("/v1/users", headers=auth(issuer, "ministry_operator"),
+                                         json={**user_body(), "roles": ["ministry_operator"], "tenant_code": "110000"})
+    assert created.status_code == 201, created.text
+    for change in ({"enabled": False}, {"phone": "13800000000"}):
+        response = await platform.client.patch(f"/v1/users/{created.json()['id']}", json=change,
+                                               headers=auth(issuer, "provincial_operator"))
+        assert response.status_code == 403, response.text

@@ -193,3 +193,18 @@ async def test_rotation_old_and_new_keys_validate(setup):
     assert (await validator.validate(new_token)).tenant == "110000"
     assert (await validator.validate(old_token)).tenant == "110000"
     assert len(recorder.urls) == 2
+
+
+async def test_a_withdrawn_key_stops_working_within_max_age(setup):
+    issuer, validator, recorder, clock = setup
+    old_token = issuer.token(tenant="110000", roles=[])
+    old_kid = jwt.get_unverified_header(old_token)["kid"]
+    await validator.validate(old_token)
+    issuer.rotate()
+    del issuer.keys[old_kid]  # emergency rotation: the old key is withdrawn from the JWKS at once
+    clock.t += 60
+    assert (await validator.validate(old_token)).tenant == "110000", "cached keys serve until max_age"
+    clock.t += validator.jwks.max_age
+    with pytest.raises(Unauthenticated):
+        await validator.validate(old_token)
+    assert len(recorder.urls) == 2

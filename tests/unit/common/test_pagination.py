@@ -20,7 +20,9 @@ def test_page_size_default_clamp_and_negative():
 
 def test_token_roundtrip_and_binding_to_query():
     token = encode_page_token(["2026-01-01", "abc"], {"parent": "110000"})
-    assert decode_page_token(token, {"parent": "110000"}) == ["2026-01-01", "abc"]
+    assert decode_page_token(token, {"parent": "110000"}, shape=(str, str)) == ["2026-01-01", "abc"]
+    with pytest.raises(InvalidArgument, match="page_token"):
+        decode_page_token(token, {"parent": "110000"})  # the default shape is one string
     assert decode_page_token("", {"parent": "x"}) is None
     with pytest.raises(InvalidArgument, match="page_token"):
         decode_page_token(token, {"parent": "120000"})
