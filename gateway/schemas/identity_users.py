@@ -7,7 +7,7 @@ from typing import Literal
 from prevention.identity.v1 import identity_pb2
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gateway.schemas.common import Strict
+from gateway.schemas.common import PHONE, Strict
 
 Role = Literal["ministry_operator", "provincial_operator", "department_liaison", "employer_officer", "trainee",
                "expert", "training_platform", "service_institution"]
@@ -16,7 +16,6 @@ Scope = Literal["learning_records.write", "learning_records.read", "xapi", "open
 USERNAME = r"^[a-z0-9][a-z0-9._-]{2,63}$"
 DISPLAY_NAME = r"\S"
 CITIZEN_ID = r"^([0-9]{17}[0-9X])?$"
-PHONE = r"^((\+86)?1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})?$"
 EMAIL = r"^([^@\s]{1,64}@[^@\s.]{1,63}\.[A-Za-z]{2,})?$"
 ORGANISATION = r"^(organisations/[0-9a-f]{32})?$"
 

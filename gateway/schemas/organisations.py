@@ -13,7 +13,7 @@ from typing import Any, Literal
 from prevention.identity.v1 import identity_pb2
 from pydantic import BaseModel, Field
 
-from gateway.schemas.common import Strict
+from gateway.schemas.common import PHONE, Strict
 from services.common.enums import EnumLabels
 
 OrganisationType = Literal[
@@ -41,7 +41,6 @@ TENANT_CODE_PATTERN = r"^[0-9]{6}$"
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 OPTIONAL_TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 # A mainland mobile (optionally +86) or a landline with its area code; empty = none.
-PHONE_PATTERN = r"^((\+86-?)?1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})?$"
 
 _PERSONAL = "Personal data: shown masked except to ministry operators and operators of the organisation's tenant"
 
@@ -79,7 +78,7 @@ class OrganisationCreate(Strict):
                                description="Industry regulators only: the sector regulated, e.g. construction")
     employer: EmployerProfileIn | None = Field(default=None, description="Employers only (required for them)")
     contact_name: str = Field(default="", max_length=64, pattern=OPTIONAL_TEXT_PATTERN, description=_PERSONAL)
-    contact_phone: str = Field(default="", max_length=20, pattern=PHONE_PATTERN, description=_PERSONAL)
+    contact_phone: str = Field(default="", max_length=20, pattern=PHONE, description=_PERSONAL)
     tenant_code: str | None = Field(
         default=None, pattern=TENANT_CODE_PATTERN,
         description="Ministry operators: the tenant to create it in (default: an employer's province, else "
@@ -115,7 +114,7 @@ class OrganisationPatch(Strict):
     sector: str | None = _patch_field(max_length=64, pattern=OPTIONAL_TEXT_PATTERN)
     employer: EmployerProfilePatch = _patch_field()
     contact_name: str | None = _patch_field(max_length=64, pattern=OPTIONAL_TEXT_PATTERN, description=_PERSONAL)
-    contact_phone: str | None = _patch_field(max_length=20, pattern=PHONE_PATTERN, description=_PERSONAL)
+    contact_phone: str | None = _patch_field(max_length=20, pattern=PHONE, description=_PERSONAL)
 
     def update_mask(self) -> list[str]:
         mask = [name for name in type(self).model_fields if name in self.model_fields_set and name != "employer"]

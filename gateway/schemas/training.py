@@ -6,7 +6,7 @@ from typing import Literal
 from prevention.training.v1 import training_pb2
 from pydantic import BaseModel, Field
 
-from gateway.schemas.common import Strict
+from gateway.schemas.common import PHONE, Strict
 from services.common.enums import EnumLabels
 
 ContentCategory = Literal["policy_regulation", "accident_prevention", "warning_education"]
@@ -17,7 +17,6 @@ _TO_PROTO, _FROM_PROTO = _CATEGORIES.to_proto, _CATEGORIES.from_proto
 # Rules the training service enforces (its violations name `course.<field>`), documented here so
 # that the contract tells clients what is valid; the gateway does not check them a second time.
 _TITLE_PATTERN = r"\S"
-_PHONE_PATTERN = r"^(\+?[0-9][0-9 \-]{4,19})?$"
 
 
 class CourseCreate(Strict):
@@ -25,7 +24,7 @@ class CourseCreate(Strict):
                        description="Not blank")
     description: str = Field(default="", max_length=10_000)
     content_category: ContentCategory
-    contact_phone: str = Field(default="", max_length=32, json_schema_extra={"pattern": _PHONE_PATTERN},
+    contact_phone: str = Field(default="", max_length=32, json_schema_extra={"pattern": PHONE},
                                description="Personal data; masked for other tenants")
 
     def to_proto(self) -> training_pb2.Course:

@@ -95,3 +95,8 @@ def cst_end_of_day(d: date) -> datetime:
 def is_overdue(deadline: date, now: datetime) -> bool:
     """True once ``now`` is past the end of the CST deadline date."""
     return _aware_utc(now, "now") > cst_end_of_day(deadline)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored timestamp as aware UTC: SQLite returns timezone-aware columns naive (they are UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -18,6 +18,7 @@ caller_var: ContextVar[Caller | None] = ContextVar("caller", default=None)
 deadline_var: ContextVar[float | None] = ContextVar("deadline", default=None)
 
 MINISTRY_OPERATOR = "ministry_operator"
+PROVINCIAL_OPERATOR = "provincial_operator"
 NATIONAL_TENANT = "100000"
 
 
@@ -45,16 +46,28 @@ class Caller:
         """True when ``code`` lies in the caller's tenant subtree (ministry operators see all)."""
         return self.is_ministry or in_subtree(code, self.tenant)
 
+    def may_see_personal(self, tenant_code: str, subject: str = "") -> bool:
+        """SPEC 7.3: personal data in clear only for ministry operators, provincial operators of
+        the data's (non-national) tenant, and the person themself; masked for everyone else."""
+        return self.is_ministry or (bool(subject) and subject == self.subject) or (
+            PROVINCIAL_OPERATOR in self.roles and tenant_code != NATIONAL_TENANT and self.sees_tenant(tenant_code)
+        )
+
+
+def subtree_prefix(root: str) -> str:
+    """GB/T 2260: the code prefix every tenant of ``root``'s subtree shares ("" = all)."""
+    if root == NATIONAL_TENANT:
+        return ""
+    if root.endswith("0000"):
+        return root[:2]
+    if root.endswith("00"):
+        return root[:4]
+    return root
+
 
 def in_subtree(code: str, root: str) -> bool:
-    """GB/T 2260 subtree test: 100000 holds all; XX0000 holds XX....; XXYY00 holds XXYY..."""
-    if root == NATIONAL_TENANT:
-        return True
-    if root.endswith("0000"):
-        return code[:2] == root[:2]
-    if root.endswith("00"):
-        return code[:4] == root[:4]
-    return code == root
+    """100000 holds all; XX0000 holds XX....; XXYY00 holds XXYY...; anything else only itself."""
+    return code.startswith(subtree_prefix(root))
 
 
 TENANT_SPAN_ATTRIBUTE = "prevention.tenant"

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, true
 
-from services.common.context import NATIONAL_TENANT, Caller
-
-
-def subtree_prefix(root: str) -> str:
-    if root == NATIONAL_TENANT:
-        return ""
-    if root.endswith("0000"):
-        return root[:2]
-    if root.endswith("00"):
-        return root[:4]
-    return root
+from services.common.context import Caller, subtree_prefix
 
 
 def visible_to(column, caller: Caller) -> ColumnElement[bool]:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
 
 from google.protobuf import timestamp_pb2
 from prevention.identity.v1 import identity_pb2
 
+from services.common.clock import as_utc
 from services.common.enums import EnumLabels
 from services.identity.models import ApiClient, AuditEventRow, Tenant, User
 
@@ -25,7 +25,7 @@ def tenant_to_proto(tenant: Tenant) -> identity_pb2.Tenant:
 
 def timestamp(value) -> timestamp_pb2.Timestamp:
     ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(value if value.tzinfo else value.replace(tzinfo=UTC))
+    ts.FromDatetime(as_utc(value))
     return ts
 
 

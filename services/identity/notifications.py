@@ -42,6 +42,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.clock import as_utc
 from services.common.context import Caller
 from services.common.errors import FieldViolation, InvalidArgument, NotFound
 from services.common.pii import PiiKeyring
@@ -439,7 +440,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _payload(delivery_id: int, n: Notification) -> dict:
-    created = n.create_time if n.create_time.tzinfo else n.create_time.replace(tzinfo=UTC)
+    created = as_utc(n.create_time)
     return {"id": str(delivery_id), "notification": f"notifications/{n.id}", "kind": n.kind, "title": n.title,
             "body": n.body, "link": n.link, "create_time": created.astimezone(UTC).isoformat()}
 
@@ -449,7 +450,7 @@ def _email(smtp: SmtpSender, address: str, delivery_id: int, n: Notification) ->
     message["From"] = smtp.sender
     message["To"] = address
     message["Subject"] = n.title
-    created = n.create_time if n.create_time.tzinfo else n.create_time.replace(tzinfo=UTC)
+    created = as_utc(n.create_time)
     message["Date"] = format_datetime(created.astimezone(UTC))
     message["Message-ID"] = make_msgid(idstring=f"notification-{delivery_id}")
     message["X-Prevention-Delivery"] = str(delivery_id)

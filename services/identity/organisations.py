@@ -22,7 +22,7 @@ import uuid
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, false, select, true, tuple_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -30,6 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.clock import as_utc
 from services.common.context import NATIONAL_TENANT, Caller, in_subtree
 from services.common.errors import (
     AlreadyExists,
@@ -173,11 +174,6 @@ def _visible(caller: Caller) -> ColumnElement[bool]:
     return false()
 
 
-def may_see_personal_data(caller: Caller, row: Organisation) -> bool:
-    """SPEC 7.3: contact data in clear only for ministry operators and operators of the row's tenant."""
-    return caller.is_ministry or (PROVINCIAL_OPERATOR in caller.roles and caller.sees_tenant(row.tenant_code))
-
-
 def mask_name(name: str) -> str:
     """``王小明`` → ``王**``: the first character and a star for each other one; one character → ``*``."""
     if len(name) <= 1:
@@ -185,16 +181,11 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 1)
 
 
-def as_utc(dt: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-
-
 def present(row: Organisation, *, caller: Caller, keyring) -> OrganisationView:
     """The organisation as ``caller`` may see it: contact data decrypted, masked unless allowed."""
     name = keyring.decrypt(row.contact_name_enc, context=CONTACT_NAME_CONTEXT) if row.contact_name_enc else ""
     phone = keyring.decrypt(row.contact_phone_enc, context=CONTACT_PHONE_CONTEXT) if row.contact_phone_enc else ""
-    if not may_see_personal_data(caller, row):
+    if not caller.may_see_personal(row.tenant_code):
         name, phone = mask_name(name), mask_phone(phone)
     employer = None
     if row.type == EMPLOYER:

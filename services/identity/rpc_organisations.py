@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prevention.identity.v1 import identity_pb2
 
+from services.common.clock import as_utc
 from services.common.context import current_caller
 from services.common.errors import InvalidArgument
 from services.common.idempotency import run_idempotent
@@ -69,7 +70,7 @@ class OrganisationRpcs:
             messages = [self._to_proto(r, caller) for r in rows[:size]]
             await session.commit()  # audit records of cross-tenant reads
         last = rows[size - 1] if len(rows) > size else None
-        token = encode_page_token([organisations.as_utc(last.create_time).isoformat(), last.id], query) if last else ""
+        token = encode_page_token([as_utc(last.create_time).isoformat(), last.id], query) if last else ""
         return identity_pb2.ListOrganisationsResponse(organisations=messages, next_page_token=token)
 
     async def UpdateOrganisation(self, request, context):

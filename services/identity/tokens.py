@@ -13,7 +13,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import jwt
 import pyotp
@@ -25,6 +25,7 @@ from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.clock import as_utc
 from services.common.errors import DomainError, FailedPrecondition, InvalidArgument, Unauthenticated
 from services.common.pii import PiiKeyring
 from services.common.policy import TOTP_ENROLMENT
@@ -220,7 +221,7 @@ async def authenticate_user(session: AsyncSession, keyring: PiiKeyring, config: 
                      target="users/unknown", outcome="unknown_user")
         return _refused("INVALID_GRANT")
     target = f"users/{user.id}"
-    if user.locked_until is not None and _aware(user.locked_until) > now:
+    if user.locked_until is not None and as_utc(user.locked_until) > now:
         audit.record(session, now=now, kind=audit.LOGIN_FAILED, tenant_code=user.tenant_code, actor=user.id,
                      target=target, outcome="locked")
         return _refused("ACCOUNT_LOCKED", "account temporarily locked after repeated failed logins")
@@ -305,7 +306,7 @@ async def code_grant(session: AsyncSession, keyring: PiiKeyring, config: IssuerC
                      code: str, client_id: str, redirect_uri: str, code_verifier: str) -> Grant:
     digest = secret_digest(code) if code else ""
     row = await session.get(AuthorizationCode, digest) if code else None
-    if row is None or row.used or _aware(row.expire_time) <= now:
+    if row is None or row.used or as_utc(row.expire_time) <= now:
         return _refused("INVALID_GRANT", "authorization code invalid, expired or used")
     if not await _claim_once(session, AuthorizationCode, AuthorizationCode.code_hash, digest,
                              AuthorizationCode.used):
@@ -327,7 +328,7 @@ def _client_secret_ok(client: ApiClient, secret: str, now: datetime) -> bool:
         return True
     return bool(
         client.previous_secret_hash and client.previous_secret_expire_time
-        and _aware(client.previous_secret_expire_time) > now
+        and as_utc(client.previous_secret_expire_time) > now
         and secrets.compare_digest(digest, client.previous_secret_hash)
     )
 
@@ -360,7 +361,7 @@ async def refresh_grant(session: AsyncSession, keyring: PiiKeyring, config: Issu
                         refresh_token: str, client_id: str) -> Grant:
     digest = secret_digest(refresh_token) if refresh_token else ""
     row = await session.get(RefreshToken, digest) if refresh_token else None
-    if row is None or row.revoked or _aware(row.expire_time) <= now or (client_id and client_id != row.client_id):
+    if row is None or row.revoked or as_utc(row.expire_time) <= now or (client_id and client_id != row.client_id):
         return _refused("INVALID_GRANT", "refresh token invalid, expired or revoked")
     # Rotation: a refresh token is used once, also when two requests race for it.
     if not await _claim_once(session, RefreshToken, RefreshToken.token_hash, digest, RefreshToken.revoked):
@@ -424,7 +425,3 @@ async def confirm_totp(session: AsyncSession, keyring: PiiKeyring, now: datetime
     # Tokens issued for enrolment only must give way to full ones: force a fresh login.
     await revoke_subject(session, user.id)
 
-
-def _aware(value: datetime) -> datetime:
-    """SQLite returns naive datetimes for timezone-aware columns: they are UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.context import NATIONAL_TENANT, Caller, in_subtree
+from services.common.context import Caller, in_subtree
 from services.common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from services.common.pii import PiiKeyring
 from services.common.policy import ROLES
@@ -82,12 +82,6 @@ async def target_tenant(session: AsyncSession, caller: Caller, requested: str, f
     if await session.get(Tenant, requested) is None:
         raise InvalidArgument.field(field, "is not a known tenant")
     return requested
-
-
-def may_see_personal(caller: Caller, tenant_code: str, subject: str) -> bool:
-    return caller.is_ministry or caller.subject == subject or (
-        "provincial_operator" in caller.roles and caller.sees_tenant(tenant_code) and tenant_code != NATIONAL_TENANT
-    )
 
 
 def _validate_user(new: NewUser, caller: Caller) -> tuple[str, str, str]:
@@ -246,7 +240,7 @@ async def update_user(session: AsyncSession, keyring: PiiKeyring, now: datetime,
 
 def personal_view(keyring: PiiKeyring, caller: Caller, user: User) -> dict[str, str]:
     """The personal fields as the caller may see them: clear or masked."""
-    clear = may_see_personal(caller, user.tenant_code, user.id)
+    clear = caller.may_see_personal(user.tenant_code, user.id)
     citizen_id = keyring.decrypt(user.citizen_id_enc, context=CITIZEN_ID) if user.citizen_id_enc else ""
     phone = keyring.decrypt(user.phone_enc, context=PHONE) if user.phone_enc else ""
     email = keyring.decrypt(user.email_enc, context=EMAIL) if user.email_enc else ""

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.context import NATIONAL_TENANT, Caller
 from services.common.errors import FieldViolation, InvalidArgument, NotFound
 from services.common.tenancy import visible_to
+from services.common.validators import validate_phone
 from services.training.models import Course
 
 CONTENT_CATEGORIES = ("policy_regulation", "accident_prevention", "warning_education")
-_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 _COURSE_NAME = re.compile(r"^courses/([0-9a-f]{32})$")
 
 
@@ -40,9 +40,11 @@ def validate_new_course(course: NewCourse) -> None:
         violations.append(
             FieldViolation("course.content_category", f"must be one of {', '.join(CONTENT_CATEGORIES)}")
         )
-    if course.contact_phone and not _PHONE.match(course.contact_phone):
-        # The value itself is personal data: the message names the field only.
-        violations.append(FieldViolation("course.contact_phone", "is not a valid phone number"))
+    if course.contact_phone:
+        try:  # the value is personal data: the message names the field only
+            validate_phone(course.contact_phone, "course.contact_phone")
+        except InvalidArgument as error:
+            violations.extend(error.violations)
     if violations:
         raise InvalidArgument(violations)
 
@@ -95,17 +97,3 @@ async def list_courses(
             tuple_(Course.create_time, Course.id) < tuple_(after_time, after[1])
         )
     return list((await session.scalars(query)).all())
-
-
-def may_see_personal_data(caller: Caller, course: Course) -> bool:
-    """SPEC 7.3: unmasked only for ministry operators and operators of the owning tenant."""
-    return caller.is_ministry or (
-        "provincial_operator" in caller.roles and caller.sees_tenant(course.tenant_code)
-        and course.tenant_code != NATIONAL_TENANT
-    )
-
-
-def mask_phone(phone: str) -> str:
-    if len(phone) <= 7:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]

@@ -13,6 +13,7 @@ from services.common.idempotency import run_idempotent
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
 from services.common.policy import Policy
 from services.common.server import Registration
+from services.common.validators import mask_phone
 from services.training import service
 from services.training.models import Course, IdempotencyKeys
 
@@ -27,8 +28,8 @@ def course_to_proto(row: Course, caller: Caller) -> training_pb2.Course:
         title=row.title,
         description=row.description,
         content_category=_CATEGORY_TO_PROTO[row.content_category],
-        contact_phone=row.contact_phone if service.may_see_personal_data(caller, row)
-        else service.mask_phone(row.contact_phone),
+        contact_phone=row.contact_phone if caller.may_see_personal(row.tenant_code)
+        else mask_phone(row.contact_phone),
     )
     message.create_time.FromDatetime(row.create_time)
     return message
