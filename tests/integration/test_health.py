@@ -13,6 +13,10 @@ import psycopg
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from prevention.assessment.v1 import assessment_pb2
+from prevention.identity.v1 import identity_pb2
+from prevention.sharing.v1 import sharing_pb2
+from prevention.training.v1 import training_pb2
 from sqlalchemy import make_url
 
 from services.common.runner import build_runtime
@@ -42,6 +46,9 @@ async def test_health_check_serving(platform, service):
         assert info.value.code() == grpc.StatusCode.NOT_FOUND
 
 
+PROTOS = {"identity": identity_pb2, "sharing": sharing_pb2, "training": training_pb2, "assessment": assessment_pb2}
+
+
 @pytest.mark.parametrize("service", SERVICES)
 async def test_reflection_lists_the_service(platform, service):
     async with raw_channel(platform.addresses[service]) as channel:
@@ -52,10 +59,31 @@ async def test_reflection_lists_the_service(platform, service):
         replies = [reply async for reply in call]
     assert len(replies) == 1
     names = {s.name for s in replies[0].list_services_response.service}
-    assert SERVICE_NAMES[service] in names
-    assert "grpc.health.v1.Health" in names
-    # A service exposes its own API only (SPEC 7.1): no other service's API on its port.
-    assert not names & ({SERVICE_NAMES[s] for s in SERVICES} - {SERVICE_NAMES[service]})
+    # RELIABILITY S13: exactly the services its proto file declares, plus health and reflection;
+    # no other service's API on its port (SPEC 7.1), nothing undeclared.
+    declared = {s.full_name for s in PROTOS[service].DESCRIPTOR.services_by_name.values()}
+    assert names == declared | {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}
+    assert SERVICE_NAMES[service] in declared
+
+
+async def test_reflection_is_off_in_the_prod_profile(settings, db_factory):
+    """RELIABILITY S12: the production profile serves no reflection (health stays)."""
+    prod = settings.model_copy(update={"profile": "prod"})
+    runtime = build_runtime("sharing", service_builder("sharing"), settings=prod,
+                            database_url=await db_factory.prepared("sharing"), addresses={})
+    port = await runtime.start("127.0.0.1:0")
+    try:
+        async with raw_channel(f"127.0.0.1:{port}") as channel:
+            call = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=RPC_TIMEOUT)
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                [reply async for reply in call]
+            assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
+                                                                    timeout=RPC_TIMEOUT)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        await runtime.stop(grace=1.0)
 
 
 # --- R5: status follows the database and the shutdown ------------------------------------------
