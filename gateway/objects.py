@@ -16,28 +16,17 @@ from typing import IO
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from gateway.problems import domain_problem
 from services.common.errors import (
     DomainError,
-    InvalidArgument,
-    NotFound,
     PermissionDenied,
     ResourceExhausted,
-    Unavailable,
 )
 from services.common.storage import LocalObjectStore
 
 __all__ = ["objects_router"]
 
-PROBLEM_JSON = "application/problem+json"
 _CHUNK = 256 * 1024
-
-_STATUS: list[tuple[type[DomainError], int, str]] = [
-    (PermissionDenied, 403, "Forbidden"),
-    (NotFound, 404, "Not Found"),
-    (ResourceExhausted, 413, "Content Too Large"),
-    (InvalidArgument, 400, "Bad Request"),
-    (Unavailable, 503, "Service Unavailable"),
-]
 
 # Served bytes are user uploads: never let a browser sniff them into something executable.
 _SAFE_HEADERS = {
@@ -45,18 +34,6 @@ _SAFE_HEADERS = {
     "Content-Security-Policy": "sandbox; default-src 'none'",
     "Cache-Control": "private, no-store",
 }
-
-
-def _problem(error: DomainError) -> JSONResponse:
-    status, title = 500, "Internal Server Error"
-    for kind, code, text in _STATUS:
-        if isinstance(error, kind):
-            status, title = code, text
-            break
-    body = {"type": "about:blank", "title": title, "status": status, "detail": error.message}
-    if error.reason:
-        body["reason"] = error.reason
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=dict(_SAFE_HEADERS))
 
 
 def _verify(store: LocalObjectStore, request: Request, method: str, key: str) -> None:
@@ -91,7 +68,7 @@ def objects_router(store_getter: Callable[[], LocalObjectStore]) -> APIRouter:
             _verify(store, request, "GET", key)
             info, f = await store.open_read(key)
         except DomainError as exc:
-            return _problem(exc)
+            return domain_problem(request, exc, headers=dict(_SAFE_HEADERS))
         return StreamingResponse(
             _file_chunks(f),
             media_type=info.content_type,
@@ -118,7 +95,7 @@ def objects_router(store_getter: Callable[[], LocalObjectStore]) -> APIRouter:
                 )
             info = await store.put_stream(key, request.stream(), request.headers.get("content-type", ""))
         except DomainError as exc:
-            return _problem(exc)
+            return domain_problem(request, exc, headers=dict(_SAFE_HEADERS))
         return JSONResponse(
             {"key": info.key, "size": info.size, "content_type": info.content_type, "sha256": info.sha256},
             headers={"ETag": f'"{info.sha256}"'},

@@ -107,6 +107,17 @@ def allowed_methods(request: Request) -> str:
     )
 
 
+def domain_problem(request: Request, exc: DomainError, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A domain error raised in the gateway itself, with the status SPEC 7.4 gives its code/reason."""
+    status = HTTP_STATUS_BY_REASON.get(exc.reason) or HTTP_STATUS.get(grpc.StatusCode[exc.code], 500)
+    if status == 500:
+        log.error("internal domain error", exc_info=exc, extra={"path": request.url.path})
+        return problem_response(500, INTERNAL_DETAIL, request=request, reason="INTERNAL", headers=headers)
+    violations = exc.violations if isinstance(exc, InvalidArgument) else None
+    return problem_response(status, exc.message, request=request, reason=exc.reason, violations=violations,
+                            headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -127,13 +138,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
-        code = grpc.StatusCode[exc.code]
-        status = HTTP_STATUS_BY_REASON.get(exc.reason) or HTTP_STATUS.get(code, 500)
-        if status == 500:
-            log.error("internal domain error", exc_info=exc, extra={"path": request.url.path})
-            return problem_response(500, INTERNAL_DETAIL, request=request, reason="INTERNAL")
-        violations = exc.violations if isinstance(exc, InvalidArgument) else None
-        return problem_response(status, exc.message, request=request, reason=exc.reason, violations=violations)
+        return domain_problem(request, exc)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception):

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.errors import InvalidArgument
+from services.common.tenancy import visible_to
 from services.identity.models import AuditEventRow
 
 LOGIN_SUCCEEDED = "LOGIN_SUCCEEDED"
@@ -39,3 +42,17 @@ def record_cross_tenant_read(session: AsyncSession, *, now: datetime, caller, te
     if caller.is_ministry and tenant_code != caller.tenant:
         record(session, now=now, kind=CROSS_TENANT_READ, tenant_code=tenant_code, actor=caller.subject,
                target=target)
+
+
+async def list_events(session: AsyncSession, *, caller, kind: str, before_id: int | None, limit: int
+                      ) -> list[AuditEventRow]:
+    """Newest first, in the caller's tenant subtree (ministry operators: all)."""
+    if len(kind) > 48:
+        raise InvalidArgument.field("kind", "is too long")
+    query = (select(AuditEventRow).where(visible_to(AuditEventRow.tenant_code, caller))
+             .order_by(AuditEventRow.id.desc()).limit(limit))
+    if kind:
+        query = query.where(AuditEventRow.kind == kind)
+    if before_id is not None:
+        query = query.where(AuditEventRow.id < before_id)
+    return list((await session.scalars(query)).all())

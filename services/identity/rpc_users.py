@@ -6,16 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from prevention.identity.v1 import identity_pb2
-from sqlalchemy import select
 
 from services.common.context import current_caller
-from services.common.errors import InvalidArgument
 from services.common.idempotency import run_idempotent
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
-from services.common.tenancy import visible_to
-from services.identity import tokens, users
+from services.identity import audit, tokens, users
 from services.identity.convert import audit_to_proto, client_to_proto, user_to_proto
-from services.identity.models import AuditEventRow, IdempotencyKeys, User
+from services.identity.models import IdempotencyKeys, User
 
 DEFAULT_SECRET_OVERLAP = timedelta(days=1)
 
@@ -163,16 +160,9 @@ class UserRpcs:
         size = clamp_page_size(request.page_size)
         query_key = {"kind": request.kind}
         after = decode_page_token(request.page_token, query_key, shape=(int,))
-        if request.kind and len(request.kind) > 48:
-            raise InvalidArgument.field("kind", "is too long")
-        query = (select(AuditEventRow).where(visible_to(AuditEventRow.tenant_code, caller))
-                 .order_by(AuditEventRow.id.desc()).limit(size + 1))
-        if request.kind:
-            query = query.where(AuditEventRow.kind == request.kind)
-        if after:
-            query = query.where(AuditEventRow.id < int(after[0]))
         async with self.db.session() as session:
-            rows = list((await session.scalars(query)).all())
+            rows = await audit.list_events(session, caller=caller, kind=request.kind,
+                                           before_id=after[0] if after else None, limit=size + 1)
         return identity_pb2.ListAuditEventsResponse(
             audit_events=[audit_to_proto(r) for r in rows[:size]],
             next_page_token=encode_page_token([rows[size - 1].id], query_key) if len(rows) > size else "",

@@ -140,10 +140,20 @@ async def jwks(session: AsyncSession, keyring: PiiKeyring, config: IssuerConfig,
     return {"keys": [row.public_jwk for row in rows]}
 
 
+# Parsed private keys by kid: decrypting and parsing a PEM per token costs more than signing.
+_PRIVATE_KEYS: dict[str, rsa.RSAPrivateKey] = {}
+
+
+def _private_key(keyring: PiiKeyring, key: SigningKey) -> rsa.RSAPrivateKey:
+    if key.kid not in _PRIVATE_KEYS:
+        pem = keyring.decrypt(key.private_key_enc, context=SIGNING_KEY_CONTEXT)
+        _PRIVATE_KEYS[key.kid] = serialization.load_pem_private_key(pem.encode(), password=None)
+    return _PRIVATE_KEYS[key.kid]
+
+
 async def _sign(session, keyring, config: IssuerConfig, now: datetime, claims: dict) -> str:
     key = await active_key(session, keyring, now)
-    pem = keyring.decrypt(key.private_key_enc, context=SIGNING_KEY_CONTEXT)
-    return jwt.encode(claims, pem, algorithm="RS256", headers={"kid": key.kid, "typ": "JWT"})
+    return jwt.encode(claims, _private_key(keyring, key), algorithm="RS256", headers={"kid": key.kid, "typ": "JWT"})
 
 
 def _claims(config: IssuerConfig, now: datetime, *, sub: str, azp: str, roles: list[str], tenant: str,
