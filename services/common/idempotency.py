@@ -114,3 +114,24 @@ async def _replay(session: AsyncSession, table: Table, scope: str, key: str, dig
             f"{field} was already used with a different request", reason="IDEMPOTENCY_KEY_REUSED"
         )
     return row.response
+
+
+async def idempotent_rpc(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    table: Table,
+    *,
+    caller,
+    method: str,
+    request,
+    response_type,
+    work: Callable[[AsyncSession], Awaitable],
+):
+    """``run_idempotent`` for an RPC whose request carries ``request_id`` (AIP-155): keys are scoped
+    per caller and method, ``work`` returns the response message, which is stored and replayed."""
+
+    async def serialized(session: AsyncSession) -> bytes:
+        return (await work(session)).SerializeToString()
+
+    raw = await run_idempotent(sessionmaker, table, scope=f"{caller.subject}:{method}", key=request.request_id,
+                               payload=request.SerializeToString(deterministic=True), work=serialized)
+    return response_type.FromString(raw)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prevention.identity.v1 import identity_pb2
 
 from services.common.context import current_caller
-from services.common.idempotency import run_idempotent
+from services.common.idempotency import idempotent_rpc
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
 from services.identity import notifications
 from services.identity.convert import timestamp
@@ -44,16 +44,13 @@ class NotificationRpcs:
                                               tenant_code=request.tenant_code, organisation=request.organisation)
         notifications.validate(content, recipients)  # refuse a bad request before taking the key
 
-        async def work(session) -> bytes:
+        async def work(session):
             count = await notifications.notify(session, self.clock.now(), caller=caller, content=content,
                                                recipients=recipients, delivery=self.delivery)
-            return identity_pb2.NotifyResponse(recipient_count=count).SerializeToString()
+            return identity_pb2.NotifyResponse(recipient_count=count)
 
-        response = await run_idempotent(
-            self.db.sessionmaker, IdempotencyKeys, scope=f"{caller.subject}:Notify", key=request.request_id,
-            payload=request.SerializeToString(deterministic=True), work=work,
-        )
-        return identity_pb2.NotifyResponse.FromString(response)
+        return await idempotent_rpc(self.db.sessionmaker, IdempotencyKeys, caller=caller, method="Notify",
+                                    request=request, response_type=identity_pb2.NotifyResponse, work=work)
 
     async def ListNotifications(self, request, context):
         caller = current_caller()

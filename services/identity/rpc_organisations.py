@@ -7,7 +7,7 @@ from prevention.identity.v1 import identity_pb2
 from services.common.clock import as_utc
 from services.common.context import current_caller
 from services.common.errors import InvalidArgument
-from services.common.idempotency import run_idempotent
+from services.common.idempotency import idempotent_rpc
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
 from services.identity import organisations
 from services.identity.models import IdempotencyKeys
@@ -30,18 +30,15 @@ class OrganisationRpcs:
         caller = current_caller()
         new = organisation_from_proto(request.organisation)
 
-        async def work(session) -> bytes:
+        async def work(session):
             row = await organisations.create_organisation(
                 session=session, caller=caller, keyring=self.keyring, now=self.clock.now(), organisation=new,
                 tenant_code=request.tenant_code,
             )
-            return identity_pb2.CreateOrganisationResponse(organisation=self._to_proto(row, caller)).SerializeToString()
+            return identity_pb2.CreateOrganisationResponse(organisation=self._to_proto(row, caller))
 
-        response = await run_idempotent(
-            self.db.sessionmaker, IdempotencyKeys, scope=f"{caller.subject}:CreateOrganisation",
-            key=request.request_id, payload=request.SerializeToString(deterministic=True), work=work,
-        )
-        return identity_pb2.CreateOrganisationResponse.FromString(response)
+        return await idempotent_rpc(self.db.sessionmaker, IdempotencyKeys, caller=caller, method="CreateOrganisation",
+                                    request=request, response_type=identity_pb2.CreateOrganisationResponse, work=work)
 
     async def GetOrganisation(self, request, context):
         caller = current_caller()
@@ -90,18 +87,15 @@ class OrganisationRpcs:
     async def ImportEmployers(self, request, context):
         caller = current_caller()
 
-        async def work(session) -> bytes:
+        async def work(session):
             result = await organisations.import_employers(
                 session=session, caller=caller, keyring=self.keyring, now=self.clock.now(),
                 content=request.content, filename=request.filename, validate_only=request.validate_only,
             )
-            return import_result_to_proto(result).SerializeToString()
+            return import_result_to_proto(result)
 
-        response = await run_idempotent(
-            self.db.sessionmaker, IdempotencyKeys, scope=f"{caller.subject}:ImportEmployers",
-            key=request.request_id, payload=request.SerializeToString(deterministic=True), work=work,
-        )
-        return identity_pb2.ImportEmployersResponse.FromString(response)
+        return await idempotent_rpc(self.db.sessionmaker, IdempotencyKeys, caller=caller, method="ImportEmployers",
+                                    request=request, response_type=identity_pb2.ImportEmployersResponse, work=work)
 
     async def GetEmployerImportTemplate(self, request, context):
         return identity_pb2.GetEmployerImportTemplateResponse(columns=[

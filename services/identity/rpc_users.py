@@ -8,7 +8,7 @@ from datetime import timedelta
 from prevention.identity.v1 import identity_pb2
 
 from services.common.context import current_caller
-from services.common.idempotency import run_idempotent
+from services.common.idempotency import idempotent_rpc
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
 from services.identity import audit, tokens, users
 from services.identity.convert import audit_to_proto, client_to_proto, user_to_proto
@@ -25,18 +25,15 @@ class UserRpcs:
                             organisation=u.organisation, citizen_id=u.citizen_id, phone=u.phone, email=u.email,
                             password=request.password)
 
-        async def work(session) -> bytes:
+        async def work(session):
             user = await users.create_user(session, self.keyring, self.clock.now(), caller=caller, new=new,
                                            tenant_code=request.tenant_code)
             await self.provisioner.user_changed(user)  # before the commit: a failed mirror rolls back
             personal = users.personal_view(self.keyring, caller, user)
-            return identity_pb2.CreateUserResponse(user=user_to_proto(user, personal)).SerializeToString()
+            return identity_pb2.CreateUserResponse(user=user_to_proto(user, personal))
 
-        response = await run_idempotent(
-            self.db.sessionmaker, IdempotencyKeys, scope=f"{caller.subject}:CreateUser", key=request.request_id,
-            payload=request.SerializeToString(deterministic=True), work=work,
-        )
-        return identity_pb2.CreateUserResponse.FromString(response)
+        return await idempotent_rpc(self.db.sessionmaker, IdempotencyKeys, caller=caller, method="CreateUser",
+                                    request=request, response_type=identity_pb2.CreateUserResponse, work=work)
 
     async def GetUser(self, request, context):
         caller = current_caller()
@@ -97,7 +94,7 @@ class UserRpcs:
         new = users.NewClient(client_id=c.client_id, display_name=c.display_name, organisation=c.organisation,
                               roles=list(c.roles), scopes=list(c.scopes))
 
-        async def work(session) -> bytes:
+        async def work(session):
             client, secret = await users.create_client(session, self.clock.now(), caller=caller, new=new,
                                                        tenant_code=request.tenant_code)
             issuer_secret = await self.provisioner.client_saved(client, created=True)
@@ -105,13 +102,10 @@ class UserRpcs:
                 secret = issuer_secret
                 client.secret_hash = tokens.secret_digest(secret)
             return identity_pb2.CreateApiClientResponse(api_client=client_to_proto(client),
-                                                        client_secret=secret).SerializeToString()
+                                                        client_secret=secret)
 
-        response = await run_idempotent(
-            self.db.sessionmaker, IdempotencyKeys, scope=f"{caller.subject}:CreateApiClient",
-            key=request.request_id, payload=request.SerializeToString(deterministic=True), work=work,
-        )
-        return identity_pb2.CreateApiClientResponse.FromString(response)
+        return await idempotent_rpc(self.db.sessionmaker, IdempotencyKeys, caller=caller, method="CreateApiClient",
+                                    request=request, response_type=identity_pb2.CreateApiClientResponse, work=work)
 
     async def ListApiClients(self, request, context):
         caller = current_caller()

@@ -9,7 +9,7 @@ from prevention.identity.v1 import identity_pb2, identity_pb2_grpc
 from services.common.clock import SystemClock
 from services.common.context import current_caller
 from services.common.db import Database
-from services.common.idempotency import run_idempotent
+from services.common.idempotency import idempotent_rpc
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
 from services.common.pii import PiiKeyring
 from services.common.policy import Policy
@@ -48,16 +48,14 @@ class IdentityServicer(OrganisationRpcs, UserRpcs, TokenRpcs, NotificationRpcs,
         caller = current_caller()
         t = request.tenant
 
-        async def work(session) -> bytes:
+        async def work(session):
             tenant = await service.create_pooling_region(session=session, code=t.code, parent_code=t.parent_code,
                                                          display_name=t.display_name,
                                                          display_name_en=t.display_name_en)
-            return identity_pb2.CreateTenantResponse(tenant=tenant_to_proto(tenant)).SerializeToString()
+            return identity_pb2.CreateTenantResponse(tenant=tenant_to_proto(tenant))
 
-        response = await run_idempotent(self.db.sessionmaker, IdempotencyKeys, scope=f"{caller.subject}:CreateTenant",
-                                        key=request.request_id, payload=request.SerializeToString(deterministic=True),
-                                        work=work)
-        return identity_pb2.CreateTenantResponse.FromString(response)
+        return await idempotent_rpc(self.db.sessionmaker, IdempotencyKeys, caller=caller, method="CreateTenant",
+                                    request=request, response_type=identity_pb2.CreateTenantResponse, work=work)
 
     async def ListTenants(self, request, context):
         parent = service.parse_tenant_name(request.parent, "parent") if request.parent else None

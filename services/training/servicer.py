@@ -9,7 +9,7 @@ from prevention.training.v1 import training_pb2, training_pb2_grpc
 from services.common.context import Caller, current_caller
 from services.common.db import Database
 from services.common.enums import EnumLabels
-from services.common.idempotency import run_idempotent
+from services.common.idempotency import idempotent_rpc
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
 from services.common.policy import Policy
 from services.common.server import Registration
@@ -48,16 +48,12 @@ class TrainingServicer(training_pb2_grpc.TrainingServiceServicer):
             contact_phone=request.course.contact_phone,
         )
 
-        async def work(session) -> bytes:
+        async def work(session):
             row = await service.create_course(session=session, caller=caller, course=new)
-            return training_pb2.CreateCourseResponse(course=course_to_proto(row, caller)).SerializeToString()
+            return training_pb2.CreateCourseResponse(course=course_to_proto(row, caller))
 
-        payload = request.SerializeToString(deterministic=True)
-        response = await run_idempotent(
-            self.db.sessionmaker, IdempotencyKeys, scope=f"{caller.subject}:CreateCourse",
-            key=request.request_id, payload=payload, work=work,
-        )
-        return training_pb2.CreateCourseResponse.FromString(response)
+        return await idempotent_rpc(self.db.sessionmaker, IdempotencyKeys, caller=caller, method="CreateCourse",
+                                    request=request, response_type=training_pb2.CreateCourseResponse, work=work)
 
     async def GetCourse(self, request, context):
         caller = current_caller()
