@@ -66,6 +66,9 @@ def create_app(
 
     app = FastAPI(
         title="Work-Injury Prevention Platform API",
+        description="REST API of the national Work-Injury Prevention Platform. Errors are "
+                    "application/problem+json naming the fields at fault. Text never contains NUL "
+                    "(U+0000): a request with one is refused with 400.",
         version=API_VERSION,
         lifespan=lifespan,
         docs_url=None if prod else "/docs",

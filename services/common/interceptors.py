@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable
 
 import grpc
+from google.protobuf.message import Message
 from opentelemetry import trace
 
 from services.common import context as ctx
@@ -17,6 +18,7 @@ from services.common.errors import DomainError, Unavailable
 from services.common.grpc_errors import abort
 from services.common.mtls import check_peer
 from services.common.policy import Policy
+from services.common.text import reject_nul
 
 log = logging.getLogger("prevention.rpc")
 
@@ -120,6 +122,8 @@ class ChassisInterceptor(grpc.aio.ServerInterceptor):
             fields: dict = {}
             try:
                 fields = await self._enter(method, context)
+                if isinstance(request_or_iterator, Message):
+                    reject_nul(request_or_iterator)
                 response = await behaviour(request_or_iterator, context)
             except (asyncio.CancelledError, grpc.aio.AbortError):
                 raise

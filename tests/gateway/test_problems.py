@@ -313,3 +313,26 @@ async def test_concurrent_retries_with_one_key_replay_instead_of_colliding(platf
                                      for _ in range(5)])
     assert [r.status_code for r in replies] == [201] * 5, [r.text for r in replies]
     assert len({r.json()["id"] for r in replies}) == 1
+
+
+async def test_nul_characters_are_refused_with_the_field_named(platform, issuer):
+    """PostgreSQL cannot store NUL in text: refused at the edge with 400, never a 500 deep in a write,
+    both through REST and on a direct gRPC call."""
+    import grpc
+    from prevention.training.v1 import training_pb2, training_pb2_grpc
+
+    headers = bearer(issuer, roles=("provincial_operator",))
+    body = {"title": "bad\x00title", "content_category": "warning_education"}
+    response = await platform.client.post("/v1/courses", json=body, headers=headers)
+    assert response.status_code == 400 and response.json()["violations"][0]["field"] == "title"
+    async with grpc.aio.insecure_channel(platform.addresses["training"]) as channel:
+        request = training_pb2.CreateCourseRequest(course=training_pb2.Course(
+            title="ok", description="bad\x00", content_category=training_pb2.CONTENT_CATEGORY_WARNING_EDUCATION))
+        try:
+            await training_pb2_grpc.TrainingServiceStub(channel).CreateCourse(
+                request, metadata=(("authorization", headers["Authorization"]),), timeout=10)
+        except grpc.aio.AioRpcError as error:
+            assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert "course.description" in error.details()
+        else:
+            raise AssertionError("a NUL character was accepted")

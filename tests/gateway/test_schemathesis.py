@@ -52,6 +52,9 @@ def gateway_schema(platform):
             # The test sends a valid bearer token with every case (and the auth check probes
             # without one); unknown query parameters are ignored, as the contract does not close them.
             "with-security-parameters": False, "allow-extra-parameters": False,
+            # Text with NUL (U+0000) is refused everywhere with 400, as the API description says
+            # (PostgreSQL cannot store it); test_problems covers that refusal.
+            "allow-x00": False,
         },
         # An opaque cursor cannot be generated: only "" (the first page) or a next_page_token is valid,
         # and any other string is refused with 400 (covered by test_limits).
