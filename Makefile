@@ -11,6 +11,9 @@ BENCH_SCALE ?= 0.01
 PYTEST_ARGS ?=
 
 OIDC_TEST_ISSUER := tests/support/oidc/node_modules/.package-lock.json
+# checkov scans the rendered chart; it pins packages the platform's venv needs newer, so it
+# gets a venv of its own.
+CHECKOV := .venv-checkov/bin/checkov
 
 .PHONY: setup up test bench lint gen openapi clean
 
@@ -31,6 +34,10 @@ $(INSTALLED): pyproject.toml $(GENERATED)
 
 gen: $(GENERATED)
 
+$(CHECKOV):
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install -q 'checkov==3.3.30'
+
 # A real external OIDC provider (npm oidc-provider) that the token tests run against.
 $(OIDC_TEST_ISSUER): tests/support/oidc/package.json tests/support/oidc/package-lock.json
 	npm ci --prefix tests/support/oidc --no-audit --no-fund --loglevel=error
@@ -38,7 +45,7 @@ $(OIDC_TEST_ISSUER): tests/support/oidc/package.json tests/support/oidc/package-
 up: setup
 	$(BIN)/prevention up
 
-test: setup $(OIDC_TEST_ISSUER)
+test: setup $(OIDC_TEST_ISSUER) $(CHECKOV)
 	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
@@ -53,4 +60,4 @@ openapi: setup
 	$(BIN)/prevention openapi --write
 
 clean:
-	rm -rf $(VENV) gen var tests/support/oidc/node_modules
+	rm -rf $(VENV) .venv-checkov gen var tests/support/oidc/node_modules
