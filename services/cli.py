@@ -171,5 +171,54 @@ def up(
     raise typer.Exit(supervisor.run())
 
 
+
+@app.command()
+def backup(
+    output: Annotated[Path, typer.Argument(help="Archive to write (.tar.gz)")],
+) -> None:
+    """Embedded mode: back up every database, the object store and the key files to one archive."""
+    from services.ops.backup import BackupError
+    from services.ops.backup import backup as run_backup
+
+    try:
+        result = run_backup(platform_settings(), output)
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"wrote {result.path} ({result.files} files; databases {json.dumps(result.databases)})")
+
+
+@app.command()
+def restore(
+    archive: Annotated[Path, typer.Argument(help="Archive written by `prevention backup`")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a non-empty data directory")] = False,
+) -> None:
+    """Embedded mode: verify a backup's manifest and restore it into the data directory."""
+    from services.ops.backup import BackupError
+    from services.ops.backup import restore as run_restore
+
+    try:
+        manifest = run_restore(platform_settings(), archive, force=force)
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"restored {len(manifest['files'])} files from {archive} (made {manifest['created_at']})")
+
+
+ops_app = typer.Typer(help="Distributed-mode operations through the Kubernetes API.", no_args_is_help=True)
+app.add_typer(ops_app, name="ops")
+
+
+@ops_app.command("status")
+def ops_status(
+    release: Annotated[str, typer.Option(help="Helm release name")],
+    namespace: Annotated[str, typer.Option(help="Kubernetes namespace")],
+) -> None:
+    """The release's Deployments and pods with readiness; exit 1 when degraded."""
+    from services.ops.status import run as run_status
+
+    raise typer.Exit(run_status(release, namespace))
+
+
 if __name__ == "__main__":
     app()

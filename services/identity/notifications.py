@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from pathlib import Path
 
 import httpx
 from pydantic import Field
@@ -47,7 +46,7 @@ from services.common.context import Caller
 from services.common.errors import FieldViolation, InvalidArgument, NotFound
 from services.common.pii import PiiKeyring
 from services.common.policy import ROLES
-from services.common.scheduler import Job, LocalLock, Scheduler
+from services.common.scheduler import Job, LeaderLock, Scheduler
 from services.common.ssrf import OutboundPolicy, Resolver, UrlRefused, check_url, outbound_client
 from services.common.tenancy import subtree_prefix, visible_to
 from services.identity import users as identity_users
@@ -573,11 +572,12 @@ async def _send(session: AsyncSession, row, *, smtp, http, keyring, policy, reso
 Background = Callable[[asyncio.Event], Awaitable[None]]
 
 
-def delivery_background(*, sessionmaker, delivery: Delivery, keyring: PiiKeyring, clock, lock_path: Path,
+def delivery_background(*, sessionmaker, delivery: Delivery, keyring: PiiKeyring, clock, lock: LeaderLock,
                         resolver: Resolver | None = None, tick: float = 1.0) -> Background | None:
     """The periodic delivery job for the service runtime, or None when nothing is delivered
-    besides the inbox. One runner per data directory holds the lock (embedded mode); replicas
-    with their own directories are kept apart by the row locks of ``deliver_pending``."""
+    besides the inbox. One runner at a time holds ``lock`` (a Kubernetes Lease in-cluster, a file
+    lock in embedded mode: services.common.lease.leader_lock); the row locks of
+    ``deliver_pending`` keep any overlap from sending a row twice."""
     if not delivery.active:
         return None
 
@@ -597,7 +597,7 @@ def delivery_background(*, sessionmaker, delivery: Delivery, keyring: PiiKeyring
             log.info("notification deliveries", extra={"sent": report.sent, "retrying": report.retrying,
                                                         "failed": report.failed})
 
-    scheduler = Scheduler([Job("notification-delivery", delivery.interval, run)], lock=LocalLock(lock_path),
+    scheduler = Scheduler([Job("notification-delivery", delivery.interval, run)], lock=lock,
                           clock=clock)
 
     async def background(stop: asyncio.Event) -> None:

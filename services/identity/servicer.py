@@ -10,6 +10,7 @@ from services.common.clock import SystemClock
 from services.common.context import current_caller
 from services.common.db import Database
 from services.common.idempotency import idempotent_rpc
+from services.common.lease import leader_lock
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
 from services.common.pii import PiiKeyring
 from services.common.policy import Policy
@@ -85,7 +86,7 @@ def build(*, database: Database, settings, clock=None, keyring=None, delivery=No
     servicer.delivery = delivery or notifications.Delivery.from_settings(settings.profile)
     deliver = notifications.delivery_background(
         sessionmaker=database.sessionmaker, delivery=servicer.delivery, keyring=keyring, clock=servicer.clock,
-        lock_path=settings.data_dir / "locks" / "identity-notification-delivery.lock",
+        lock=leader_lock(settings, "identity-notification-delivery"),
     )
     return Registration(
         add_to_server=lambda server: identity_pb2_grpc.add_IdentityServiceServicer_to_server(servicer, server),

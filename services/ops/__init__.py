@@ -1,0 +1,1 @@
+"""Operator tooling behind the `prevention` CLI: embedded-mode backup/restore, release status."""
