@@ -92,6 +92,8 @@ class ServiceRuntime:
             maximum_concurrent_rpcs=settings.grpc_max_concurrent_rpcs,
         )
         self.port: int | None = None
+        self.probe_server: grpc.aio.Server | None = None
+        self.health_port: int | None = None
         self._health_task: asyncio.Task | None = None
         self._background_stop = asyncio.Event()
         self._background_tasks: list[asyncio.Task] = []
@@ -112,6 +114,8 @@ class ServiceRuntime:
         if not self.port:
             raise OSError(f"cannot bind {addr}")
         await self._set_status(health_pb2.HealthCheckResponse.NOT_SERVING)
+        if files is not None and self.settings.health_port:
+            await self._start_probe_server()
         await self.server.start()
         await self.check_health()
         self._health_task = asyncio.create_task(self._health_loop(), name=f"{self.name}-health")
@@ -119,6 +123,17 @@ class ServiceRuntime:
                                   for work in self.registration.background]
         log.info("service started", extra={"service": self.name, "port": self.port})
         return self.port
+
+    async def _start_probe_server(self) -> None:
+        """With mutual TLS the kubelet's native gRPC probes cannot present a client certificate, so
+        the same health service (and nothing else) is also served in plaintext on its own port."""
+        self.probe_server = grpc.aio.server(options=server_options(self.settings), maximum_concurrent_rpcs=16)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.probe_server)
+        host = self.settings.health_host
+        self.health_port = self.probe_server.add_insecure_port(f"{host}:{self.settings.health_port}")
+        if not self.health_port:
+            raise OSError(f"cannot bind the health port {self.settings.health_port}")
+        await self.probe_server.start()
 
     async def _set_status(self, status) -> None:
         for service in ("", *self.registration.service_names):
@@ -155,6 +170,8 @@ class ServiceRuntime:
                 await self._health_task
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.settings.grpc_drain_grace_seconds if grace is None else grace)
+        if self.probe_server is not None:
+            await self.probe_server.stop(0)
         await self._stop_background(self.settings.grpc_drain_grace_seconds if grace is None else grace)
         for channel in self.registration.channels:
             await channel.close()

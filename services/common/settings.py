@@ -55,6 +55,9 @@ class PlatformSettings(BaseSettings):
     tls_cert_file: str = ""
     tls_key_file: str = ""
     tls_ca_file: str = ""
+    # With mutual TLS: a plaintext port serving only gRPC health, for kubelet probes (0 = none).
+    health_port: int = Field(default=0, ge=0, le=65535)
+    health_host: str = "[::]"
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
     gateway_max_body_bytes: int = 8 * 1024 * 1024

@@ -206,9 +206,15 @@ def test_deployments_probes_grace_checksums_pdb_hpa(case):
         spec = pod_spec(dep)
         (container,) = spec["containers"]
         port = container["ports"][0]["containerPort"]
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             if name == "gateway":
                 assert container[probe]["httpGet"]["port"] == "http"
+            elif values.get("mtls", {}).get("enabled"):
+                # Kubelet cannot present a client certificate: the plaintext health-only port.
+                health = values["mtls"]["healthPort"]
+                assert container[probe]["grpc"]["port"] == health and env["PREVENTION_HEALTH_PORT"] == str(health)
+                assert port == DEFAULT_PORTS[name] != health
             else:
                 assert container[probe]["grpc"]["port"] == port == DEFAULT_PORTS[name]
         assert container["readinessProbe"].get("httpGet", {}).get("path", "/readyz") == "/readyz"

@@ -92,3 +92,29 @@ async def test_chassis_channel_presents_the_process_certificate(tls_training, is
     finally:
         await channel.close()
     assert reply is not None
+
+
+async def test_health_is_also_served_in_plaintext_on_the_probe_port(issuer, db_factory, tmp_path):
+    """Kubelet's native gRPC probes cannot present a client certificate: with mTLS on, the health
+    service (and nothing else) is also served on its own plaintext port."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from tests.support.platform import free_port
+
+    ca = CertificateAuthority()
+    cert, key, ca_file = ca.write(tmp_path / "pki", "training", ca.issue([identity_name("training"), "localhost"]))
+    settings = make_settings(issuer, tmp_path, tls_cert_file=str(cert), tls_key_file=str(key),
+                             tls_ca_file=str(ca_file), health_port=free_port(), health_host="127.0.0.1")
+    runtime = build_runtime("training", training_build, settings=settings,
+                            database_url=await db_factory.prepared("training"), addresses={})
+    await runtime.start("127.0.0.1:0")
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{runtime.health_port}") as channel:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await training_pb2_grpc.TrainingServiceStub(channel).ListCourses(training_pb2.ListCoursesRequest(),
+                                                                                 timeout=5)
+            assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED, "only health on the probe port"
+    finally:
+        await runtime.stop(grace=1.0)

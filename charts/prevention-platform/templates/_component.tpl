@@ -123,13 +123,19 @@ spec:
               value: /etc/prevention/tls/tls.key
             - name: PREVENTION_TLS_CA_FILE
               value: /etc/prevention/tls/ca.crt
+            {{- if not $isGateway }}
+            # Kubelet's gRPC probes cannot present a client certificate: health only, in plaintext.
+            - name: PREVENTION_HEALTH_PORT
+              value: {{ $root.Values.mtls.healthPort | quote }}
+            {{- end }}
             {{- end }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
           {{- with $v.probes }}
-          {{- $probe := ternary (dict "httpGet" (dict "path" "/healthz" "port" "http")) (dict "grpc" (dict "port" (int $v.containerPort))) $isGateway }}
-          {{- $ready := ternary (dict "httpGet" (dict "path" "/readyz" "port" "http")) (dict "grpc" (dict "port" (int $v.containerPort))) $isGateway }}
+          {{- $grpcProbePort := ternary (int $root.Values.mtls.healthPort) (int $v.containerPort) (and $root.Values.mtls.enabled (not $isGateway)) }}
+          {{- $probe := ternary (dict "httpGet" (dict "path" "/healthz" "port" "http")) (dict "grpc" (dict "port" $grpcProbePort)) $isGateway }}
+          {{- $ready := ternary (dict "httpGet" (dict "path" "/readyz" "port" "http")) (dict "grpc" (dict "port" $grpcProbePort)) $isGateway }}
           {{- if .startup.enabled }}
           startupProbe:
             {{- toYaml (merge (omit .startup "enabled") $probe) | nindent 12 }}
