@@ -192,3 +192,57 @@ def pooling_region_body() -> dict:
 
 
 SAMPLES["POST /v1/tenants"] = Sample(body=pooling_region_body)
+
+
+# -- sharing: accidents and sharing agreements (SPEC SH-1..SH-3) -----------------------------------
+
+
+PUBLISHER_ONLY = ("only the publisher corrects or voids (the ministry may not write, so the ministry-reads-200 "
+                  "leg does not apply); a foreign id answering 404 is tested in tests/sharing/test_records.py")
+
+
+def accident_body() -> dict:
+    return {"publisher_record_id": f"harness-{uuid.uuid4().hex}", "occurred_at": "2025-03-01",
+            "employer": f"organisations/{uuid.uuid4().hex}", "industry_code": "E4720", "severity": "serious",
+            "accident_type": "fall_from_height", "persons_injured": 1, "fatalities": 0, "days_lost": 30}
+
+
+def accident_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        token = issuer.token(tenant=tenant, roles=["provincial_operator"])
+        response = await platform.client.post("/v1/accidents", json=accident_body(),
+                                              headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        return {"accident_id": response.json()["id"]}
+    return make
+
+
+def agreement_body() -> dict:
+    return {"provider_organisation": f"organisations/{uuid.uuid4().hex}",
+            "consumer_organisation": f"organisations/{uuid.uuid4().hex}", "record_type": "accidents",
+            "granted_fields": ["occurred_at", "industry_code", "severity"], "purpose": "joint prevention",
+            "legal_basis": "Work Safety Law art. 10", "valid_from": "2025-01-01", "valid_until": "2030-12-31"}
+
+
+def agreement_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        token = issuer.token(tenant=tenant, roles=["provincial_operator"])
+        response = await platform.client.post("/v1/sharing-agreements", json=agreement_body(),
+                                              headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        return {"agreement_id": response.json()["id"]}
+    return make
+
+
+SAMPLES.update({
+    "POST /v1/accidents": Sample(body=accident_body),
+    "GET /v1/accidents/{accident_id}": Sample(own=accident_in(TENANT_A), foreign=accident_in(TENANT_B)),
+    "POST /v1/accidents/{accident_id}/correct": Sample(
+        own=accident_in(TENANT_A), not_tenant_data=PUBLISHER_ONLY,
+        body=lambda: {k: v for k, v in accident_body().items() if k != "publisher_record_id"}),
+    "POST /v1/accidents/{accident_id}/void": Sample(
+        own=accident_in(TENANT_A), body=lambda: {"reason": "entered twice"}, not_tenant_data=PUBLISHER_ONLY),
+    "POST /v1/sharing-agreements": Sample(body=agreement_body),
+    "POST /v1/sharing-agreements/{agreement_id}/revoke": Sample(own=agreement_in(TENANT_A),
+                                                                foreign=agreement_in(TENANT_B), body=dict),
+})

@@ -1,0 +1,321 @@
+"""Shared accident records (SPEC SH-1, SH-3): validation, publishing, correction, voiding and
+the read scope of each role (SPEC 7.3). Domain functions only: no gRPC here.
+
+Decisions:
+- Publishing is idempotent by ``publisher_record_id`` (unique per publisher tenant): the same id
+  with the same content replays the stored record; the same id with different content is
+  ALREADY_EXISTS (reason PUBLISHER_RECORD_ID_EXISTS) and changes nothing. Content is compared
+  with what was first published (``create_hash``), so a retry after a correction still replays.
+- Only the publisher corrects or voids: a provincial operator any record of its tenant subtree,
+  a department liaison the records its organisation published. Voiding is final and repeatable.
+- Reads: ministry all; provincial operator its subtree; employer officer its employer's records;
+  department liaison its own organisation's records fully, and others only through an active,
+  in-date agreement naming its organisation as consumer, with the granted fields only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import and_, false, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.clock import cst_date
+from services.common.context import MINISTRY_OPERATOR, PROVINCIAL_OPERATOR, Caller
+from services.common.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from services.common.tenancy import visible_to
+from services.common.validators import validate_industry_code
+from services.sharing.models import Accident
+
+DEPARTMENT_LIAISON = "department_liaison"
+EMPLOYER_OFFICER = "employer_officer"
+
+SEVERITIES = ("minor", "serious", "fatal")
+# GB 6441-1986 "Classification for casualty accidents of enterprise staff and workers": the 20
+# accident categories, as lower_snake labels.
+ACCIDENT_TYPES = (
+    "object_strike", "vehicle_injury", "machinery_injury", "lifting_injury", "electric_shock",
+    "drowning", "burn_scald", "fire", "fall_from_height", "collapse", "roof_fall", "water_inrush",
+    "blasting", "gas_explosion", "explosive_explosion", "boiler_explosion", "vessel_explosion",
+    "other_explosion", "poisoning_asphyxiation", "other_injury",
+)
+# The record's data fields: what a sharing agreement may grant.
+ACCIDENT_FIELDS = (
+    "publisher_record_id", "occurred_at", "employer", "industry_code", "severity", "accident_type",
+    "persons_injured", "fatalities", "days_lost", "description",
+)
+RECORD_FIELDS = {"accidents": ACCIDENT_FIELDS}
+
+ORGANISATION_NAME = re.compile(r"^organisations/[A-Za-z0-9_-]{1,64}$")
+PUBLISHER_RECORD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
+INDUSTRY_PREFIX = re.compile(r"^[A-T][0-9]{0,4}$")
+_ACCIDENT_NAME = re.compile(r"^accidents/([0-9a-f]{32})$")
+MAX_COUNT = 100_000
+MAX_DESCRIPTION = 10_000
+
+
+@dataclass(frozen=True)
+class AccidentData:
+    """An accident as a publisher sends it (raw: validated by ``validate_accident``)."""
+
+    publisher_record_id: str
+    occurred_at: str
+    employer: str
+    industry_code: str
+    severity: str
+    accident_type: str
+    persons_injured: int
+    fatalities: int
+    days_lost: int
+    description: str
+
+
+def organisation_name(organisation: str) -> str:
+    """Tokens carry the bare organisation id; records name it ``organisations/{id}``."""
+    if not organisation:
+        return ""
+    return organisation if organisation.startswith("organisations/") else f"organisations/{organisation}"
+
+
+def today_cst() -> date:
+    return cst_date(datetime.now(UTC))
+
+
+def parse_date(value: str, field: str) -> date:
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidArgument.field(field, "must be a date YYYY-MM-DD") from None
+
+
+def validate_accident(data: AccidentData, *, prefix: str = "accident", require_record_id: bool = True) -> dict:
+    """The accident's column values, normalised; every violation at once (NF-3)."""
+    violations: list[FieldViolation] = []
+    values: dict = {}
+
+    def check(field: str, action):
+        try:
+            values[field] = action()
+        except InvalidArgument as error:
+            violations.extend(FieldViolation(f"{prefix}.{v.field}", v.description) for v in error.violations)
+
+    if require_record_id:
+        if not PUBLISHER_RECORD_ID.match(data.publisher_record_id or ""):
+            violations.append(FieldViolation(
+                f"{prefix}.publisher_record_id",
+                "is required: 1-64 characters, letters, digits and . _ : / - (starting with a letter or digit)"))
+        values["publisher_record_id"] = data.publisher_record_id
+
+    def occurred() -> date:
+        day = parse_date(data.occurred_at, "occurred_at")
+        if day > today_cst():
+            raise InvalidArgument.field("occurred_at", "must not be in the future (China Standard Time)")
+        return day
+
+    check("occurred_at", occurred)
+    if not ORGANISATION_NAME.match(data.employer or ""):
+        violations.append(FieldViolation(f"{prefix}.employer", "must be organisations/{id}"))
+    values["employer"] = data.employer
+    check("industry_code", lambda: validate_industry_code(data.industry_code, "industry_code"))
+    if data.severity not in SEVERITIES:
+        violations.append(FieldViolation(f"{prefix}.severity", f"must be one of {', '.join(SEVERITIES)}"))
+    values["severity"] = data.severity
+    if data.accident_type not in ACCIDENT_TYPES:
+        violations.append(FieldViolation(f"{prefix}.accident_type",
+                                          "must be a GB 6441-1986 category: " + ", ".join(ACCIDENT_TYPES)))
+    values["accident_type"] = data.accident_type
+    for field in ("persons_injured", "fatalities", "days_lost"):
+        count = getattr(data, field)
+        if not 0 <= count <= MAX_COUNT:
+            violations.append(FieldViolation(f"{prefix}.{field}", f"must be between 0 and {MAX_COUNT}"))
+        values[field] = count
+    if data.severity == "fatal" and data.fatalities < 1:
+        violations.append(FieldViolation(f"{prefix}.fatalities", "must be at least 1 for a fatal accident"))
+    if data.severity != "fatal" and data.fatalities > 0:
+        violations.append(FieldViolation(f"{prefix}.severity", "must be fatal when fatalities is above 0"))
+    if len(data.description) > MAX_DESCRIPTION:
+        violations.append(FieldViolation(f"{prefix}.description", f"must be at most {MAX_DESCRIPTION} characters"))
+    values["description"] = data.description
+    if violations:
+        raise InvalidArgument(violations)
+    return values
+
+
+def content_hash(values: dict) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def parse_accident_name(name: str) -> str:
+    match = _ACCIDENT_NAME.match(name or "")
+    if not match:
+        raise InvalidArgument.field("name", "must be accidents/{id}")
+    return match.group(1)
+
+
+async def create_accident(*, session: AsyncSession, caller: Caller, data: AccidentData) -> tuple[Accident, bool]:
+    """Returns the record and whether it was created (False: a replay of the same content)."""
+    values = validate_accident(data)
+    digest = content_hash(values)
+    existing = (await session.scalars(select(Accident).where(
+        Accident.tenant_code == caller.tenant, Accident.publisher_record_id == values["publisher_record_id"],
+    ))).first()
+    if existing is not None:
+        if existing.create_hash == digest:
+            return existing, False
+        raise AlreadyExists("publisher_record_id was already published with different content; "
+                            "correct the record instead", reason="PUBLISHER_RECORD_ID_EXISTS",
+                            metadata={"name": f"accidents/{existing.id}"})
+    now = datetime.now(UTC)
+    row = Accident(id=uuid.uuid4().hex, tenant_code=caller.tenant,
+                   publisher_organisation=organisation_name(caller.organisation), create_hash=digest, version=1,
+                   status="active", void_reason="", create_time=now, update_time=now,
+                   created_by=caller.subject, updated_by=caller.subject, **values)
+    session.add(row)
+    await session.flush()
+    return row, True
+
+
+async def _writable(session: AsyncSession, caller: Caller, accident_id: str) -> Accident:
+    """The record if the caller is its publisher (else NOT_FOUND, as for an unknown id)."""
+    query = select(Accident).where(Accident.id == accident_id, visible_to(Accident.tenant_code, caller))
+    if PROVINCIAL_OPERATOR not in caller.roles:
+        org = organisation_name(caller.organisation)
+        query = query.where(Accident.publisher_organisation == org) if org else query.where(false())
+    row = (await session.scalars(query.with_for_update())).first()
+    if row is None:
+        raise NotFound(f"accident {accident_id} not found")
+    return row
+
+
+async def correct_accident(*, session: AsyncSession, caller: Caller, accident_id: str,
+                           data: AccidentData) -> Accident:
+    values = validate_accident(data, require_record_id=False)
+    row = await _writable(session, caller, accident_id)
+    if row.status != "active":
+        raise FailedPrecondition("a voided accident cannot be corrected", reason="RECORD_VOIDED")
+    for field, value in values.items():
+        setattr(row, field, value)
+    row.version += 1
+    row.update_time = datetime.now(UTC)
+    row.updated_by = caller.subject
+    await session.flush()
+    return row
+
+
+async def void_accident(*, session: AsyncSession, caller: Caller, accident_id: str, reason: str) -> Accident:
+    if len(reason) > MAX_DESCRIPTION:
+        raise InvalidArgument.field("reason", f"must be at most {MAX_DESCRIPTION} characters")
+    row = await _writable(session, caller, accident_id)
+    if row.status == "voided":
+        return row  # voiding is final and repeatable
+    row.status = "voided"
+    row.void_reason = reason
+    row.version += 1
+    row.update_time = datetime.now(UTC)
+    row.updated_by = caller.subject
+    await session.flush()
+    return row
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadScope:
+    """Which records a caller reads and, per record, which fields (None: all)."""
+
+    condition: object
+    # (tenant prefix an agreement covers, fields it grants), for department liaisons.
+    grants: tuple[tuple[str, frozenset[str]], ...] = ()
+    own_organisation: str = ""
+    full: bool = True
+
+    def fields_for(self, row: Accident) -> tuple[str, ...]:
+        if self.full or (self.own_organisation and row.publisher_organisation == self.own_organisation):
+            return ACCIDENT_FIELDS
+        granted: set[str] = set()
+        for prefix, fields in self.grants:
+            if row.tenant_code.startswith(prefix):
+                granted |= fields
+        return tuple(f for f in ACCIDENT_FIELDS if f in granted)
+
+
+async def read_scope(*, session: AsyncSession, caller: Caller) -> ReadScope:
+    from services.sharing.agreements import active_grants  # agreements imports this module
+
+    tenant = visible_to(Accident.tenant_code, caller)
+    if MINISTRY_OPERATOR in caller.roles or PROVINCIAL_OPERATOR in caller.roles:
+        return ReadScope(condition=tenant)
+    org = organisation_name(caller.organisation)
+    if DEPARTMENT_LIAISON in caller.roles and org:
+        grants = await active_grants(session=session, caller=caller, record_type="accidents")
+        covered = [Accident.tenant_code.startswith(prefix, autoescape=True) if prefix else Accident.tenant_code != ""
+                   for prefix, _ in grants]
+        return ReadScope(condition=and_(tenant, or_(Accident.publisher_organisation == org, *covered)),
+                         grants=tuple(grants), own_organisation=org, full=False)
+    if EMPLOYER_OFFICER in caller.roles and org:
+        return ReadScope(condition=and_(tenant, Accident.employer == org))
+    return ReadScope(condition=false())
+
+
+async def get_accident(*, session: AsyncSession, caller: Caller, accident_id: str) -> tuple[Accident, tuple[str, ...]]:
+    scope = await read_scope(session=session, caller=caller)
+    row = (await session.scalars(select(Accident).where(Accident.id == accident_id, scope.condition))).first()
+    if row is None:
+        raise NotFound(f"accident {accident_id} not found")
+    return row, scope.fields_for(row)
+
+
+@dataclass(frozen=True)
+class AccidentFilter:
+    occurred_from: str = ""
+    occurred_to: str = ""
+    industry_prefix: str = ""
+    severity: str = ""
+
+    def key(self) -> dict:
+        return asdict(self)
+
+
+async def list_accidents(*, session: AsyncSession, caller: Caller, filters: AccidentFilter,
+                         after: tuple[str, str] | None, limit: int) -> list[tuple[Accident, tuple[str, ...]]]:
+    """Newest occurrence first. Filters on fields a liaison was not granted would reveal them, so
+    a liaison may only filter on granted fields (INVALID_ARGUMENT otherwise)."""
+    scope = await read_scope(session=session, caller=caller)
+    query = select(Accident).where(scope.condition)
+    used: list[str] = []
+    if filters.occurred_from:
+        query = query.where(Accident.occurred_at >= parse_date(filters.occurred_from, "occurred_from"))
+        used.append("occurred_at")
+    if filters.occurred_to:
+        query = query.where(Accident.occurred_at <= parse_date(filters.occurred_to, "occurred_to"))
+        used.append("occurred_at")
+    if filters.industry_prefix:
+        prefix = filters.industry_prefix.upper()
+        if not INDUSTRY_PREFIX.match(prefix):
+            raise InvalidArgument.field("industry_prefix", "must be a GB/T 4754-2017 code prefix, e.g. C or C26")
+        query = query.where(Accident.industry_code.startswith(prefix, autoescape=True))
+        used.append("industry_code")
+    if filters.severity:
+        if filters.severity not in SEVERITIES:
+            raise InvalidArgument.field("severity", f"must be one of {', '.join(SEVERITIES)}")
+        query = query.where(Accident.severity == filters.severity)
+        used.append("severity")
+    if not scope.full and scope.grants:  # without grants a liaison lists only its own records
+        granted = set().union(*(fields for _, fields in scope.grants)) if scope.grants else set()
+        for field in used:
+            if field not in granted:
+                raise InvalidArgument.field(field, "is not granted to you by a sharing agreement: cannot filter on it")
+    if after is not None:
+        after_date = parse_date(after[0], "page_token")
+        query = query.where(tuple_(Accident.occurred_at, Accident.id) < tuple_(after_date, after[1]))
+    query = query.order_by(Accident.occurred_at.desc(), Accident.id.desc()).limit(limit)
+    rows = (await session.scalars(query)).all()
+    return [(row, scope.fields_for(row)) for row in rows]
