@@ -20,7 +20,17 @@ from gateway.deps import Backends
 from gateway.middleware import RequestContextMiddleware
 from gateway.objects import objects_router
 from gateway.problems import install_error_handlers
-from gateway.routers import assessment, identity, notifications, oidc, sharing, training, users
+from gateway.routers import (
+    assessment,
+    bulletins,
+    identity,
+    joint_meetings,
+    notifications,
+    oidc,
+    sharing,
+    training,
+    users,
+)
 from gateway.routers import organisations as organisations_routes
 from services.common.auth import TokenValidator, validator_from_settings
 from services.common.channels import open_channel
@@ -78,7 +88,7 @@ def create_app(
     app.state.validator = validator or validator_from_settings(settings)
     install_error_handlers(app)
     for router in (identity.router, users.router, sharing.router, training.router, assessment.router,
-                   oidc.router, notifications.router):
+                   oidc.router, notifications.router, bulletins.router, joint_meetings.router):
         app.include_router(router)
     app.include_router(organisations_routes.router)
     store = object_store(settings)

@@ -84,3 +84,85 @@ class SharingAgreement(Base):
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(128))
+
+
+class Bulletin(Base):
+    """A typical accident the ministry circulates nationally (SPEC SH-7): an accident summary,
+    no personal data. ``tenant_code`` is always the national tenant, readable by every tenant."""
+
+    __tablename__ = "bulletins"
+    __table_args__ = (Index("ix_bulletins_publish_time", "publish_time", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(6))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[date] = mapped_column(Date)
+    region_code: Mapped[str] = mapped_column(String(6), default="")
+    industry_code: Mapped[str] = mapped_column(String(8))
+    accident_type: Mapped[str] = mapped_column(String(48))
+    severity: Mapped[str] = mapped_column(String(16))
+    fatalities: Mapped[int] = mapped_column(Integer, default=0)
+    persons_injured: Mapped[int] = mapped_column(Integer, default=0)
+    publish_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class BulletinAcknowledgement(Base):
+    """One province's acknowledgement of a bulletin (SPEC SH-7); ``tenant_code`` is the province."""
+
+    __tablename__ = "bulletin_acknowledgements"
+
+    bulletin_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    acknowledge_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[str] = mapped_column(String(128))
+
+
+class ExchangeLogEntry(Base):
+    """One entry of the hash-chained exchange log (SPEC SH-4): who published or read which
+    records, never the records' content. ``hash`` is SHA-256 over the canonical JSON of the entry
+    including ``prev_hash`` (services.sharing.exchange_log)."""
+
+    __tablename__ = "exchange_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    tenant_code: Mapped[str] = mapped_column(String(6))
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(16))
+    record_type: Mapped[str] = mapped_column(String(32))
+    record_ids: Mapped[list[str]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ExchangeLogHead(Base):
+    """The chain's one-row head: appending updates it first, which serialises appenders (a row
+    lock on PostgreSQL, the write lock on SQLite) so the chain stays linear."""
+
+    __tablename__ = "exchange_log_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class JointMeeting(Base):
+    """A joint meeting of one tenant's departments (SPEC SH-6): participants, minutes and the
+    resolutions as action items ``{description, owner, due_date}`` (replaced as a whole)."""
+
+    __tablename__ = "joint_meetings"
+    __table_args__ = (Index("ix_joint_meetings_tenant_date", "tenant_code", "meeting_date", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(6))
+    title: Mapped[str] = mapped_column(String(200))
+    meeting_date: Mapped[date] = mapped_column(Date)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    participants: Mapped[list[str]] = mapped_column(JSON)
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    action_items: Mapped[list[dict]] = mapped_column(JSON)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(128))

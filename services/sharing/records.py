@@ -30,6 +30,7 @@ from services.common.context import MINISTRY_OPERATOR, PROVINCIAL_OPERATOR, Call
 from services.common.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from services.common.tenancy import visible_to
 from services.common.validators import validate_industry_code
+from services.sharing import exchange_log
 from services.sharing.models import Accident
 
 DEPARTMENT_LIAISON = "department_liaison"
@@ -152,6 +153,14 @@ def content_hash(values: dict) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
 
 
+async def _log(session: AsyncSession, caller: Caller, action: str, ids: list[str]) -> None:
+    """The exchange-log entry of this publish or read (SPEC SH-4), in the same transaction;
+    raises Unavailable when the log cannot be written, so nothing is served or written."""
+    await exchange_log.append(session, exchange_log.Entry(
+        tenant_code=caller.tenant, actor=caller.subject, action=action, record_type="accidents",
+        record_ids=tuple(ids)))
+
+
 def parse_accident_name(name: str) -> str:
     match = _ACCIDENT_NAME.match(name or "")
     if not match:
@@ -168,6 +177,7 @@ async def create_accident(*, session: AsyncSession, caller: Caller, data: Accide
     ))).first()
     if existing is not None:
         if existing.create_hash == digest:
+            await _log(session, caller, "publish", [existing.id])
             return existing, False
         raise AlreadyExists("publisher_record_id was already published with different content; "
                             "correct the record instead", reason="PUBLISHER_RECORD_ID_EXISTS",
@@ -179,6 +189,7 @@ async def create_accident(*, session: AsyncSession, caller: Caller, data: Accide
                    created_by=caller.subject, updated_by=caller.subject, **values)
     session.add(row)
     await session.flush()
+    await _log(session, caller, "publish", [row.id])
     return row, True
 
 
@@ -206,6 +217,7 @@ async def correct_accident(*, session: AsyncSession, caller: Caller, accident_id
     row.update_time = datetime.now(UTC)
     row.updated_by = caller.subject
     await session.flush()
+    await _log(session, caller, "correct", [row.id])
     return row
 
 
@@ -214,6 +226,7 @@ async def void_accident(*, session: AsyncSession, caller: Caller, accident_id: s
         raise InvalidArgument.field("reason", f"must be at most {MAX_DESCRIPTION} characters")
     row = await _writable(session, caller, accident_id)
     if row.status == "voided":
+        await _log(session, caller, "void", [row.id])
         return row  # voiding is final and repeatable
     row.status = "voided"
     row.void_reason = reason
@@ -221,6 +234,7 @@ async def void_accident(*, session: AsyncSession, caller: Caller, accident_id: s
     row.update_time = datetime.now(UTC)
     row.updated_by = caller.subject
     await session.flush()
+    await _log(session, caller, "void", [row.id])
     return row
 
 
@@ -270,6 +284,7 @@ async def get_accident(*, session: AsyncSession, caller: Caller, accident_id: st
     row = (await session.scalars(select(Accident).where(Accident.id == accident_id, scope.condition))).first()
     if row is None:
         raise NotFound(f"accident {accident_id} not found")
+    await _log(session, caller, "read", [row.id])
     return row, scope.fields_for(row)
 
 
@@ -318,4 +333,6 @@ async def list_accidents(*, session: AsyncSession, caller: Caller, filters: Acci
         query = query.where(tuple_(Accident.occurred_at, Accident.id) < tuple_(after_date, after[1]))
     query = query.order_by(Accident.occurred_at.desc(), Accident.id.desc()).limit(limit)
     rows = (await session.scalars(query)).all()
+    # The caller serves at most ``limit - 1`` (the last row only tells whether a next page exists).
+    await _log(session, caller, "list", [row.id for row in rows[: max(limit - 1, 1)]])
     return [(row, scope.fields_for(row)) for row in rows]

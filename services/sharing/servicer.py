@@ -17,6 +17,8 @@ from services.common.policy import Policy
 from services.common.server import Registration
 from services.sharing import agreements, records, service
 from services.sharing.models import Accident, IdempotencyKeys, KeyIndustry, SharingAgreement
+from services.sharing.rpc_bulletins import BulletinRpcs
+from services.sharing.rpc_joint_meetings import JointMeetingRpcs
 
 _SEVERITY = EnumLabels(sharing_pb2.AccidentSeverity)
 _RECORD_STATUS = EnumLabels(sharing_pb2.RecordStatus)
@@ -78,7 +80,7 @@ def agreement_to_proto(row: SharingAgreement) -> sharing_pb2.SharingAgreement:
     return message
 
 
-class SharingServicer(sharing_pb2_grpc.SharingServiceServicer):
+class SharingServicer(BulletinRpcs, JointMeetingRpcs, sharing_pb2_grpc.SharingServiceServicer):
     def __init__(self, database: Database):
         self.db = database
 
@@ -196,6 +198,7 @@ class SharingServicer(sharing_pb2_grpc.SharingServiceServicer):
         accident_id = records.parse_accident_name(request.name)
         async with self.db.session() as session:
             row, fields = await records.get_accident(session=session, caller=caller, accident_id=accident_id)
+            await session.commit()  # the exchange-log entry (SH-4) before anything is served
         return sharing_pb2.GetAccidentResponse(accident=accident_to_proto(row, fields))
 
     async def ListAccidents(self, request, context):
@@ -209,6 +212,7 @@ class SharingServicer(sharing_pb2_grpc.SharingServiceServicer):
         async with self.db.session() as session:
             rows = await records.list_accidents(session=session, caller=caller, filters=filters,
                                                 after=tuple(after) if after else None, limit=size + 1)
+            await session.commit()  # the exchange-log entry (SH-4) before anything is served
         last = rows[size - 1][0] if len(rows) > size else None
         return sharing_pb2.ListAccidentsResponse(
             accidents=[accident_to_proto(row, fields) for row, fields in rows[:size]],
@@ -260,10 +264,20 @@ class SharingServicer(sharing_pb2_grpc.SharingServiceServicer):
 POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
 
-def build(*, database: Database, **_) -> Registration:
+def build(*, database: Database, settings=None, clock=None, **_) -> Registration:
     servicer = SharingServicer(database)
+    background = []
+    if settings is not None:  # the exchange log's periodic checkpoint to object storage (SH-4)
+        from services.common.clock import SystemClock
+        from services.common.lease import leader_lock
+        from services.common.storage import object_store
+        from services.sharing.exchange_log import checkpoint_background
+        background.append(checkpoint_background(
+            sessionmaker=database.sessionmaker, store=object_store(settings), clock=clock or SystemClock(),
+            lock=leader_lock(settings, "sharing-exchange-log-checkpoint")))
     return Registration(
         add_to_server=lambda server: sharing_pb2_grpc.add_SharingServiceServicer_to_server(servicer, server),
         service_names=[sharing_pb2.DESCRIPTOR.services_by_name["SharingService"].full_name],
         policy=Policy.load(POLICY_FILE),
+        background=background,
     )

@@ -89,3 +89,34 @@ def map_case(context, case):  # noqa: F811
         body["tenant_code"] = ""  # must lie in the caller's subtree
         case.body = body
     return case
+
+
+@schemathesis.hook.apply_to(method="POST", path="/v1/bulletins")
+def map_case(context, case):  # noqa: F811 - a bulletin summarises an accident: the same rules
+    if _positive(case) and isinstance(case.body, dict):
+        case.body = accident_rules(case.body)
+    return case
+
+
+def _meeting_dates(body: dict) -> dict:
+    body = dict(body)
+    if "meeting_date" in body:
+        body["meeting_date"] = _real_date(body["meeting_date"])
+    if isinstance(body.get("action_items"), list):
+        body["action_items"] = [{**item, "due_date": _real_date(item.get("due_date", ""))}
+                                if isinstance(item, dict) else item for item in body["action_items"]]
+    return body
+
+
+@schemathesis.hook.apply_to(method="POST", path="/v1/joint-meetings")
+def map_case(context, case):  # noqa: F811 - dates are real calendar dates
+    if _positive(case) and isinstance(case.body, dict):
+        case.body = _meeting_dates(case.body)
+    return case
+
+
+@schemathesis.hook.apply_to(method="POST", path="/v1/joint-meetings/{meeting_id}/minutes")
+def map_case(context, case):  # noqa: F811
+    if _positive(case) and isinstance(case.body, dict):
+        case.body = _meeting_dates(case.body)
+    return case

@@ -246,3 +246,68 @@ SAMPLES.update({
     "POST /v1/sharing-agreements/{agreement_id}/revoke": Sample(own=agreement_in(TENANT_A),
                                                                 foreign=agreement_in(TENANT_B), body=dict),
 })
+
+
+# -- sharing: bulletins (SPEC SH-7) ------------------------------------------------------------------
+
+NATIONAL_BULLETIN = "bulletins are national: every tenant reads the same bulletin (no foreign id exists)"
+
+
+def bulletin_body() -> dict:
+    return {"title": f"harness {uuid.uuid4().hex[:8]}", "body": "Guardrails were missing on the scaffold.",
+            "occurred_at": "2025-03-01", "region_code": "320000", "industry_code": "E4720",
+            "accident_type": "fall_from_height", "severity": "fatal", "fatalities": 1, "persons_injured": 2}
+
+
+def national_bulletin():
+    async def make(platform, issuer) -> Params:
+        token = issuer.token(tenant="100000", roles=["ministry_operator"])
+        response = await platform.client.post("/v1/bulletins", json=bulletin_body(),
+                                              headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        return {"bulletin_id": response.json()["id"]}
+    return make
+
+
+SAMPLES.update({
+    "POST /v1/bulletins": Sample(body=bulletin_body),
+    "GET /v1/bulletins/{bulletin_id}": Sample(own=national_bulletin(), not_tenant_data=NATIONAL_BULLETIN),
+    "POST /v1/bulletins/{bulletin_id}/acknowledge": Sample(own=national_bulletin(), body=dict,
+                                                           not_tenant_data=NATIONAL_BULLETIN),
+    "GET /v1/bulletins/{bulletin_id}/unacknowledged": Sample(own=national_bulletin(),
+                                                             not_tenant_data=NATIONAL_BULLETIN),
+})
+
+
+# -- sharing: joint meetings (SPEC SH-6) ---------------------------------------------------------------
+
+PO_DL_ONLY = ("joint meetings are read by the tenant's PO and DL only (the ministry may not read them, so the "
+              "ministry-reads-200 leg does not apply); a foreign id answering 404 is tested in "
+              "tests/sharing/test_joint_meetings.py")
+
+
+def joint_meeting_body() -> dict:
+    return {"title": f"harness {uuid.uuid4().hex[:8]}", "meeting_date": "2025-05-10",
+            "participants": [f"organisations/{uuid.uuid4().hex}", f"organisations/{uuid.uuid4().hex}"],
+            "minutes": "Agreed a joint inspection of construction sites.",
+            "action_items": [{"description": "inspect scaffolding", "owner": f"organisations/{uuid.uuid4().hex}",
+                              "due_date": "2025-06-30"}]}
+
+
+def joint_meeting_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        token = issuer.token(tenant=tenant, roles=["provincial_operator"])
+        response = await platform.client.post("/v1/joint-meetings", json=joint_meeting_body(),
+                                              headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        return {"meeting_id": response.json()["id"]}
+    return make
+
+
+SAMPLES.update({
+    "POST /v1/joint-meetings": Sample(body=joint_meeting_body),
+    "GET /v1/joint-meetings/{meeting_id}": Sample(own=joint_meeting_in(TENANT_A), not_tenant_data=PO_DL_ONLY),
+    "POST /v1/joint-meetings/{meeting_id}/minutes": Sample(
+        own=joint_meeting_in(TENANT_A), not_tenant_data=PO_DL_ONLY,
+        body=lambda: {"minutes": "revised", "action_items": []}),
+})
