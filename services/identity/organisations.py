@@ -187,13 +187,7 @@ def present(row: Organisation, *, caller: Caller, keyring) -> OrganisationView:
     phone = keyring.decrypt(row.contact_phone_enc, context=CONTACT_PHONE_CONTEXT) if row.contact_phone_enc else ""
     if not caller.may_see_personal(row.tenant_code):
         name, phone = mask_name(name), mask_phone(phone)
-    employer = None
-    if row.type == EMPLOYER:
-        employer = EmployerProfile(
-            uscc=row.uscc or "", industry_code=row.industry_code or "", risk_class=row.risk_class or 0,
-            headcount=row.headcount or 0, insured_headcount=row.insured_headcount or 0,
-            pooling_region_code=row.pooling_region_code or "",
-        )
+    employer = _employer_profile(row)
     return OrganisationView(
         id=row.id, tenant_code=row.tenant_code, type=row.type, display_name=row.display_name,
         department_type=row.department_type or "", sector=row.sector or "", employer=employer,
@@ -500,14 +494,18 @@ def expand_update_mask(mask: Iterable[str]) -> list[str]:
     return fields
 
 
+def _employer_profile(row: Organisation) -> EmployerProfile | None:
+    if row.type != EMPLOYER:
+        return None
+    return EmployerProfile(
+        uscc=row.uscc or "", industry_code=row.industry_code or "", risk_class=row.risk_class or 0,
+        headcount=row.headcount or 0, insured_headcount=row.insured_headcount or 0,
+        pooling_region_code=row.pooling_region_code or "",
+    )
+
+
 def _current(row: Organisation, keyring) -> OrganisationInput:
-    employer = None
-    if row.type == EMPLOYER:
-        employer = EmployerProfile(
-            uscc=row.uscc or "", industry_code=row.industry_code or "", risk_class=row.risk_class or 0,
-            headcount=row.headcount or 0, insured_headcount=row.insured_headcount or 0,
-            pooling_region_code=row.pooling_region_code or "",
-        )
+    employer = _employer_profile(row)
     return OrganisationInput(
         type=row.type, display_name=row.display_name, department_type=row.department_type or "",
         sector=row.sector or "", employer=employer,
