@@ -30,7 +30,7 @@ from services.common.context import MINISTRY_OPERATOR, PROVINCIAL_OPERATOR, Call
 from services.common.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from services.common.tenancy import visible_to
 from services.common.validators import validate_industry_code
-from services.sharing import exchange_log
+from services.sharing import changes, exchange_log
 from services.sharing.models import Accident
 
 DEPARTMENT_LIAISON = "department_liaison"
@@ -189,6 +189,8 @@ async def create_accident(*, session: AsyncSession, caller: Caller, data: Accide
                    created_by=caller.subject, updated_by=caller.subject, **values)
     session.add(row)
     await session.flush()
+    await changes.record_changed(session, record_type="accidents", kind="published", record_id=row.id,
+                                 before=None, after=changes.snapshot(row, ACCIDENT_FIELDS))
     await _log(session, caller, "publish", [row.id])
     return row, True
 
@@ -211,12 +213,15 @@ async def correct_accident(*, session: AsyncSession, caller: Caller, accident_id
     row = await _writable(session, caller, accident_id)
     if row.status != "active":
         raise FailedPrecondition("a voided accident cannot be corrected", reason="RECORD_VOIDED")
+    before = changes.snapshot(row, ACCIDENT_FIELDS)
     for field, value in values.items():
         setattr(row, field, value)
     row.version += 1
     row.update_time = datetime.now(UTC)
     row.updated_by = caller.subject
     await session.flush()
+    await changes.record_changed(session, record_type="accidents", kind="corrected", record_id=row.id,
+                                 before=before, after=changes.snapshot(row, ACCIDENT_FIELDS))
     await _log(session, caller, "correct", [row.id])
     return row
 
@@ -228,12 +233,15 @@ async def void_accident(*, session: AsyncSession, caller: Caller, accident_id: s
     if row.status == "voided":
         await _log(session, caller, "void", [row.id])
         return row  # voiding is final and repeatable
+    before = changes.snapshot(row, ACCIDENT_FIELDS)
     row.status = "voided"
     row.void_reason = reason
     row.version += 1
     row.update_time = datetime.now(UTC)
     row.updated_by = caller.subject
     await session.flush()
+    await changes.record_changed(session, record_type="accidents", kind="voided", record_id=row.id,
+                                 before=before, after=changes.snapshot(row, ACCIDENT_FIELDS))
     await _log(session, caller, "void", [row.id])
     return row
 
