@@ -27,7 +27,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.clock import cst_date
 from services.common.context import MINISTRY_OPERATOR, PROVINCIAL_OPERATOR, Caller
-from services.common.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from services.common.errors import (
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+)
 from services.common.tenancy import visible_to
 from services.common.validators import validate_industry_code
 from services.sharing import changes, exchange_log
@@ -179,20 +186,80 @@ async def create_accident(*, session: AsyncSession, caller: Caller, data: Accide
         if existing.create_hash == digest:
             await _log(session, caller, "publish", [existing.id])
             return existing, False
-        raise AlreadyExists("publisher_record_id was already published with different content; "
-                            "correct the record instead", reason="PUBLISHER_RECORD_ID_EXISTS",
-                            metadata={"name": f"accidents/{existing.id}"})
-    now = datetime.now(UTC)
-    row = Accident(id=uuid.uuid4().hex, tenant_code=caller.tenant,
-                   publisher_organisation=organisation_name(caller.organisation), create_hash=digest, version=1,
-                   status="active", void_reason="", create_time=now, update_time=now,
-                   created_by=caller.subject, updated_by=caller.subject, **values)
+        raise _published_differently(existing)
+    row = _new_accident(caller, values, digest, datetime.now(UTC))
     session.add(row)
     await session.flush()
     await changes.record_changed(session, record_type="accidents", kind="published", record_id=row.id,
                                  before=None, after=changes.snapshot(row, ACCIDENT_FIELDS))
     await _log(session, caller, "publish", [row.id])
     return row, True
+
+
+def _published_differently(existing: Accident) -> AlreadyExists:
+    return AlreadyExists("publisher_record_id was already published with different content; "
+                         "correct the record instead", reason="PUBLISHER_RECORD_ID_EXISTS",
+                         metadata={"name": f"accidents/{existing.id}"})
+
+
+def _new_accident(caller: Caller, values: dict, digest: str, now: datetime) -> Accident:
+    return Accident(id=uuid.uuid4().hex, tenant_code=caller.tenant,
+                    publisher_organisation=organisation_name(caller.organisation), create_hash=digest, version=1,
+                    status="active", void_reason="", create_time=now, update_time=now,
+                    created_by=caller.subject, updated_by=caller.subject, **values)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """One record of a bulk-publish batch: the stored row (created or replayed) or the error."""
+
+    row: Accident | None = None
+    created: bool = False
+    error: DomainError | None = None
+
+
+async def create_accidents_batch(*, session: AsyncSession, caller: Caller,
+                                 items: list[AccidentData]) -> list[BatchOutcome]:
+    """A bulk-publish batch in the caller's transaction: the same rules as ``create_accident`` per
+    record (a later duplicate of a record id in the same batch replays or conflicts with the first),
+    with one lookup of the existing ids and one exchange-log entry for the whole batch. A concurrent
+    publisher of the same record ids makes the flush fail with IntegrityError; the caller then
+    publishes the batch record by record."""
+    outcomes: list[BatchOutcome | None] = [None] * len(items)
+    valid: dict[int, tuple[dict, str]] = {}
+    for index, data in enumerate(items):
+        try:
+            values = validate_accident(data)
+        except InvalidArgument as error:
+            outcomes[index] = BatchOutcome(error=error)
+            continue
+        valid[index] = (values, content_hash(values))
+    record_ids = {values["publisher_record_id"] for values, _ in valid.values()}
+    known: dict[str, Accident] = {}
+    if record_ids:
+        known = {row.publisher_record_id: row for row in (await session.scalars(select(Accident).where(
+            Accident.tenant_code == caller.tenant, Accident.publisher_record_id.in_(record_ids)))).all()}
+    now = datetime.now(UTC)
+    new_rows: list[Accident] = []
+    for index, (values, digest) in valid.items():
+        row = known.get(values["publisher_record_id"])
+        if row is None:
+            row = known[values["publisher_record_id"]] = _new_accident(caller, values, digest, now)
+            new_rows.append(row)
+            outcomes[index] = BatchOutcome(row=row, created=True)
+        elif row.create_hash == digest:
+            outcomes[index] = BatchOutcome(row=row)
+        else:
+            outcomes[index] = BatchOutcome(error=_published_differently(row))
+    session.add_all(new_rows)
+    await session.flush()
+    for row in new_rows:
+        await changes.record_changed(session, record_type="accidents", kind="published", record_id=row.id,
+                                     before=None, after=changes.snapshot(row, ACCIDENT_FIELDS))
+    stored = [outcome.row.id for outcome in outcomes if outcome is not None and outcome.row is not None]
+    if stored:
+        await _log(session, caller, "publish", stored)
+    return [outcome or BatchOutcome() for outcome in outcomes]
 
 
 async def _writable(session: AsyncSession, caller: Caller, accident_id: str) -> Accident:

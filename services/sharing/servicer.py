@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common.context import current_caller
 from services.common.db import Database
 from services.common.enums import EnumLabels
-from services.common.errors import DomainError, InvalidArgument
+from services.common.errors import DomainError, InvalidArgument, ResourceExhausted
 from services.common.idempotency import idempotent_rpc
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
 from services.common.policy import Policy
@@ -25,6 +25,9 @@ _RECORD_STATUS = EnumLabels(sharing_pb2.RecordStatus)
 _AGREEMENT_STATUS = EnumLabels(sharing_pb2.AgreementStatus)
 # Records in one PublishAccidents message beyond this many fail with BATCH_TOO_LARGE.
 MAX_BATCH = 1000
+# Records in one PublishAccidents stream: its one reply acknowledges each of them and must stay
+# well under gRPC's 4 MiB message limit (about 120 bytes per result at most).
+MAX_STREAM_RECORDS = 20_000
 
 
 def key_industry_to_proto(row: KeyIndustry) -> sharing_pb2.KeyIndustry:
@@ -114,6 +117,28 @@ class SharingServicer(BulletinRpcs, JointMeetingRpcs, sharing_pb2_grpc.SharingSe
                     raise
         raise AssertionError("unreachable")
 
+    async def _publish_batch(self, caller, items: list[records.AccidentData]) -> list[records.BatchOutcome]:
+        """One transaction for the batch; if a concurrent publisher committed some of the same record
+        ids first (unique key), the batch is redone record by record, which replays or conflicts."""
+        if not items:
+            return []
+        try:
+            async with self.db.session() as session:
+                outcomes = await records.create_accidents_batch(session=session, caller=caller, items=items)
+                await session.commit()
+            return outcomes
+        except IntegrityError:
+            pass
+        outcomes = []
+        for data in items:
+            try:
+                row, created = await self._publish(caller, data)
+            except DomainError as error:
+                outcomes.append(records.BatchOutcome(error=error))
+            else:
+                outcomes.append(records.BatchOutcome(row=row, created=created))
+        return outcomes
+
     async def CreateAccident(self, request, context):
         caller = current_caller()
         data = accident_data(request.accident)
@@ -133,33 +158,40 @@ class SharingServicer(BulletinRpcs, JointMeetingRpcs, sharing_pb2_grpc.SharingSe
                                         request=request, response_type=sharing_pb2.CreateAccidentResponse, work=work)
 
     async def PublishAccidents(self, request_iterator, context):
+        """Each message is a batch stored in one transaction (one exchange-log entry for it); the
+        reply acknowledges every record by its index in the stream, with per-record errors. Record
+        ids make a replayed stream (say after a lost reply) change nothing: it answers REPLAYED."""
         caller = current_caller()
         response = sharing_pb2.PublishAccidentsResponse()
         index = 0
         async for batch in request_iterator:
-            for position, message in enumerate(batch.accidents):
-                result = sharing_pb2.PublishResult(index=index, publisher_record_id=message.publisher_record_id)
+            if index + len(batch.accidents) > MAX_STREAM_RECORDS:
+                raise ResourceExhausted(
+                    f"a stream carries at most {MAX_STREAM_RECORDS} records; the {index} before this batch are "
+                    "stored: send the rest in another stream (replaying stored records answers REPLAYED)",
+                    reason="STREAM_TOO_LONG", metadata={"stored": str(index)})
+            results = []
+            for message in batch.accidents:
+                results.append(sharing_pb2.PublishResult(index=index, publisher_record_id=message.publisher_record_id))
                 index += 1
-                if position >= MAX_BATCH:
+            for result in results[MAX_BATCH:]:
+                result.outcome = sharing_pb2.PUBLISH_OUTCOME_FAILED
+                result.error_reason = "BATCH_TOO_LARGE"
+                result.error_message = f"a batch holds at most {MAX_BATCH} records; send the rest in another"
+            accepted = [accident_data(message) for message in batch.accidents[:MAX_BATCH]]
+            for result, outcome in zip(results, await self._publish_batch(caller, accepted), strict=False):
+                if outcome.error is not None:
                     result.outcome = sharing_pb2.PUBLISH_OUTCOME_FAILED
-                    result.error_reason = "BATCH_TOO_LARGE"
-                    result.error_message = f"a batch holds at most {MAX_BATCH} records; send the rest in another"
-                    response.results.append(result)
-                    continue
-                try:
-                    row, created = await self._publish(caller, accident_data(message))
-                except DomainError as error:
-                    result.outcome = sharing_pb2.PUBLISH_OUTCOME_FAILED
-                    result.error_reason = error.reason
-                    result.error_message = error.message
-                    if isinstance(error, InvalidArgument):
+                    result.error_reason = outcome.error.reason
+                    result.error_message = outcome.error.message
+                    if isinstance(outcome.error, InvalidArgument):
                         result.violations.extend(sharing_pb2.PublishViolation(field=v.field, description=v.description)
-                                                 for v in error.violations)
+                                                 for v in outcome.error.violations)
                 else:
-                    result.name = f"accidents/{row.id}"
-                    result.outcome = (sharing_pb2.PUBLISH_OUTCOME_CREATED if created
+                    result.name = f"accidents/{outcome.row.id}"
+                    result.outcome = (sharing_pb2.PUBLISH_OUTCOME_CREATED if outcome.created
                                       else sharing_pb2.PUBLISH_OUTCOME_REPLAYED)
-                response.results.append(result)
+            response.results.extend(results)
         for result in response.results:
             if result.outcome == sharing_pb2.PUBLISH_OUTCOME_CREATED:
                 response.created_count += 1

@@ -31,12 +31,13 @@ def postgres_admin_url() -> str | None:
 class DatabaseFactory:
     """Fresh, migrated and seeded databases: one per service and per call."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, *, admin: str | None = None):
         self.tmp = tmp
+        self.admin = admin  # a PostgreSQL server to use whatever the environment says
         self.created: list[str] = []
 
     def url(self, service: str) -> str:
-        admin = postgres_admin_url()
+        admin = self.admin or postgres_admin_url()
         if admin is None:
             return f"sqlite:///{self.tmp / f'{service}-{uuid.uuid4().hex[:8]}.db'}"
         name = f"pt_{uuid.uuid4().hex[:10]}_{service}"
@@ -60,7 +61,7 @@ class DatabaseFactory:
         return url
 
     def drop_all(self) -> None:
-        admin = postgres_admin_url()
+        admin = self.admin or postgres_admin_url()
         if admin is None or not self.created:
             return
         with psycopg.connect(make_url(admin).set(drivername="postgresql").render_as_string(False),
