@@ -151,8 +151,10 @@ class SharingAgreementCreate(Strict):
     provider_organisation: str = Field(max_length=128, json_schema_extra={"pattern": ORGANISATION})
     consumer_organisation: str = Field(max_length=128, json_schema_extra={"pattern": ORGANISATION},
                                        description="Must differ from the provider")
-    record_type: Literal["accidents"]
-    granted_fields: list[AccidentField] = Field(min_length=1, max_length=len(ACCIDENT_FIELDS))
+    record_type: Literal["accidents", "disease_cases", "recognitions", "hazard_reports", "measurements"]
+    granted_fields: list[str] = Field(min_length=1, max_length=16,
+                                      description="Data fields of the record type, e.g. for accidents "
+                                                  + ", ".join(ACCIDENT_FIELDS))
     purpose: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": r"\S"})
     legal_basis: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": r"\S"})
     valid_from: str = _date("First day of validity (CST)")

@@ -33,6 +33,8 @@ class PlatformSettings(BaseSettings):
     token_refresh_seconds: int = Field(default=1800, ge=60, le=86400)
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_seconds: int = Field(default=900, ge=1)
+    # RELIABILITY S10: record exports per caller (tenant + subject) in any rolling hour.
+    sharing_export_quota_per_hour: int = Field(default=10, ge=1)
     # Redirect URIs of the web console (authorization code + PKCE); exact match only.
     console_redirect_uris: list[str] = Field(default_factory=list)
     s3_endpoint: str = ""

@@ -7,7 +7,12 @@ Decisions:
   (default 100000: every tenant). A liaison reads through it within its own tenant subtree.
 - ``provider_organisation`` names the department that owns the record type in that tenant; the
   agreement covers every record of the type there (a later slice may narrow it per publisher).
-- Revocation is final; revoking twice is a no-op.
+- Revocation is final; revoking twice is a no-op. Suspension is not: a suspended agreement
+  grants nothing until it is resumed; suspending a suspended or resuming an active agreement is
+  a no-op, suspending or resuming a revoked one FAILED_PRECONDITION (AGREEMENT_REVOKED).
+- Who may suspend, resume or revoke: whoever may create it for that tenant (its subtree).
+- Creating, suspending, resuming and revoking are written to the exchange log (record_type
+  ``sharing_agreements``, the agreement's id) in the same transaction; a no-op is logged too.
 """
 
 from __future__ import annotations
@@ -28,13 +33,14 @@ from services.common.context import (
     in_subtree,
     subtree_prefix,
 )
-from services.common.errors import FieldViolation, InvalidArgument, NotFound
+from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from services.common.tenancy import visible_to
+from services.sharing import exchange_log
 from services.sharing.models import SharingAgreement
+from services.sharing.record_types import RECORD_FIELDS
 from services.sharing.records import (
     DEPARTMENT_LIAISON,
     ORGANISATION_NAME,
-    RECORD_FIELDS,
     organisation_name,
     parse_date,
     today_cst,
@@ -126,7 +132,14 @@ async def create_agreement(*, session: AsyncSession, caller: Caller, data: Agree
                            created_by=caller.subject, **values)
     session.add(row)
     await session.flush()
+    await _log(session, caller, "create", row.id)
     return row
+
+
+async def _log(session: AsyncSession, caller: Caller, action: str, agreement_id: str) -> None:
+    await exchange_log.append(session, exchange_log.Entry(
+        tenant_code=caller.tenant, actor=caller.subject, action=action, record_type="sharing_agreements",
+        record_ids=(agreement_id,)))
 
 
 def _readable(caller: Caller):
@@ -156,17 +169,47 @@ async def list_agreements(*, session: AsyncSession, caller: Caller, after: tuple
     return [r for r in rows if in_subtree(caller.tenant, r.tenant_code) or caller.sees_tenant(r.tenant_code)]
 
 
-async def revoke_agreement(*, session: AsyncSession, caller: Caller, agreement_id: str) -> SharingAgreement:
+async def get_agreement(*, session: AsyncSession, caller: Caller, agreement_id: str) -> SharingAgreement:
+    row = (await session.scalars(select(SharingAgreement).where(SharingAgreement.id == agreement_id,
+                                                                 _readable(caller)))).first()
+    if row is None or not (MINISTRY_OPERATOR in caller.roles or PROVINCIAL_OPERATOR in caller.roles
+                           or in_subtree(caller.tenant, row.tenant_code) or caller.sees_tenant(row.tenant_code)):
+        raise NotFound(f"sharing agreement {agreement_id} not found")
+    return row
+
+
+async def _managed(session: AsyncSession, caller: Caller, agreement_id: str) -> SharingAgreement:
     query = select(SharingAgreement).where(SharingAgreement.id == agreement_id,
                                            visible_to(SharingAgreement.tenant_code, caller))
     row = (await session.scalars(query.with_for_update())).first()
     if row is None:
         raise NotFound(f"sharing agreement {agreement_id} not found")
-    if row.status != "revoked":
-        row.status = "revoked"
+    return row
+
+
+async def _set_status(session: AsyncSession, caller: Caller, agreement_id: str, action: str) -> SharingAgreement:
+    target = {"suspend": "suspended", "resume": "active", "revoke": "revoked"}[action]
+    row = await _managed(session, caller, agreement_id)
+    if row.status == "revoked" and target != "revoked":
+        raise FailedPrecondition("a revoked sharing agreement is final", reason="AGREEMENT_REVOKED")
+    if row.status != target:
+        row.status = target
         row.update_time = datetime.now(UTC)
         await session.flush()
+    await _log(session, caller, action, row.id)
     return row
+
+
+async def revoke_agreement(*, session: AsyncSession, caller: Caller, agreement_id: str) -> SharingAgreement:
+    return await _set_status(session, caller, agreement_id, "revoke")
+
+
+async def suspend_agreement(*, session: AsyncSession, caller: Caller, agreement_id: str) -> SharingAgreement:
+    return await _set_status(session, caller, agreement_id, "suspend")
+
+
+async def resume_agreement(*, session: AsyncSession, caller: Caller, agreement_id: str) -> SharingAgreement:
+    return await _set_status(session, caller, agreement_id, "resume")
 
 
 async def active_grants(*, session: AsyncSession, caller: Caller,

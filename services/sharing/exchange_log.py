@@ -42,7 +42,9 @@ from services.sharing.models import ExchangeLogEntry, ExchangeLogHead
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("publish", "correct", "void", "read", "list")
+# Record actions, then "export" (SPEC S10: with the stated reason's hash) and the sharing-agreement
+# lifecycle (record_type "sharing_agreements").
+ACTIONS = ("publish", "correct", "void", "read", "list", "export", "create", "suspend", "resume", "revoke")
 GENESIS_HASH = "0" * 64
 CHECKPOINT_TENANT = "100000"
 CHECKPOINT_KIND = "exchange-log-checkpoints"
@@ -61,6 +63,8 @@ class Entry:
     action: str
     record_type: str
     record_ids: tuple[str, ...]
+    # The stated reason of an export (RELIABILITY S10); empty for every other action.
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,15 @@ def _time_text(value: datetime) -> str:
 
 
 def entry_hash(*, seq: int, event_time: datetime, tenant_code: str, actor: str, action: str, record_type: str,
-               record_ids: Iterable[str], prev_hash: str) -> str:
-    """SHA-256 (hex) of the entry's canonical JSON, ``prev_hash`` included."""
+               record_ids: Iterable[str], prev_hash: str, reason: str = "") -> str:
+    """SHA-256 (hex) of the entry's canonical JSON, ``prev_hash`` included (``reason`` only when
+    set, so entries without one hash as they always did)."""
     document = {
         "seq": seq, "event_time": _time_text(event_time), "tenant_code": tenant_code, "actor": actor,
         "action": action, "record_type": record_type, "record_ids": list(record_ids), "prev_hash": prev_hash,
     }
+    if reason:
+        document["reason"] = reason
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -99,7 +106,7 @@ def entry_hash(*, seq: int, event_time: datetime, tenant_code: str, actor: str, 
 def _row_hash(row) -> str:
     return entry_hash(seq=row.seq, event_time=row.event_time, tenant_code=row.tenant_code, actor=row.actor,
                       action=row.action, record_type=row.record_type, record_ids=row.record_ids or [],
-                      prev_hash=row.prev_hash)
+                      prev_hash=row.prev_hash, reason=getattr(row, "reason", "") or "")
 
 
 def _unavailable() -> Unavailable:
@@ -126,10 +133,11 @@ async def append(session: AsyncSession, entry: Entry, *, now: datetime | None = 
         )).one()
         digest = entry_hash(seq=seq, event_time=event_time, tenant_code=entry.tenant_code, actor=entry.actor,
                             action=entry.action, record_type=entry.record_type, record_ids=entry.record_ids,
-                            prev_hash=prev_hash)
+                            prev_hash=prev_hash, reason=entry.reason)
         row = ExchangeLogEntry(seq=seq, event_time=event_time, tenant_code=entry.tenant_code, actor=entry.actor,
                                action=entry.action, record_type=entry.record_type,
-                               record_ids=list(entry.record_ids), prev_hash=prev_hash, hash=digest)
+                               record_ids=list(entry.record_ids), prev_hash=prev_hash, hash=digest,
+                               reason=entry.reason)
         session.add(row)
         await session.flush()
         await session.execute(
@@ -161,7 +169,8 @@ async def _walk(session: AsyncSession, *, after_seq: int = 0, after_hash: str = 
     state = _Walk(last_seq=after_seq, last_hash=after_hash)
     columns = [ExchangeLogEntry.seq, ExchangeLogEntry.event_time, ExchangeLogEntry.tenant_code,
                ExchangeLogEntry.actor, ExchangeLogEntry.action, ExchangeLogEntry.record_type,
-               ExchangeLogEntry.record_ids, ExchangeLogEntry.prev_hash, ExchangeLogEntry.hash]
+               ExchangeLogEntry.record_ids, ExchangeLogEntry.prev_hash, ExchangeLogEntry.hash,
+               ExchangeLogEntry.reason]
     while True:
         rows = (await session.execute(
             select(*columns).where(ExchangeLogEntry.seq > state.last_seq).order_by(ExchangeLogEntry.seq).limit(_PAGE)

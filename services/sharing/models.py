@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.idempotency import idempotency_table
@@ -135,6 +135,8 @@ class ExchangeLogEntry(Base):
     record_ids: Mapped[list[str]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # An export's stated reason (RELIABILITY S10); "" otherwise. Added by 0006a_record_types.
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ExchangeLogHead(Base):
@@ -166,3 +168,87 @@ class JointMeeting(Base):
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(128))
+
+
+# -- the other SH-1 record types (services/sharing/record_types.py) ------------------------------
+
+
+class _SharedRecord:
+    """The columns every shared record type has besides its data fields (as on Accident)."""
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(6))
+    publisher_record_id: Mapped[str] = mapped_column(String(64))
+    publisher_organisation: Mapped[str] = mapped_column(String(128), default="")
+    create_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    employer: Mapped[str] = mapped_column(String(128))
+    industry_code: Mapped[str] = mapped_column(String(8))
+    void_reason: Mapped[str] = mapped_column(Text, default="")
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(128))
+    updated_by: Mapped[str] = mapped_column(String(128))
+
+
+class DiseaseCase(_SharedRecord, Base):
+    """Occupational-disease cases (SPEC SH-1): counted, never described (no person, no diagnosis)."""
+
+    __tablename__ = "disease_cases"
+    __table_args__ = (
+        UniqueConstraint("tenant_code", "publisher_record_id", name="uq_disease_cases_publisher_record"),
+        Index("ix_disease_cases_tenant_diagnosed", "tenant_code", "diagnosed_at", "id"),
+    )
+
+    category: Mapped[str] = mapped_column(String(48))
+    diagnosed_at: Mapped[date] = mapped_column(Date)
+    persons: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Recognition(_SharedRecord, Base):
+    """A work-injury recognition (SPEC SH-1)."""
+
+    __tablename__ = "recognitions"
+    __table_args__ = (
+        UniqueConstraint("tenant_code", "publisher_record_id", name="uq_recognitions_publisher_record"),
+        Index("ix_recognitions_tenant_injured", "tenant_code", "injured_at", "id"),
+    )
+
+    injured_at: Mapped[date] = mapped_column(Date)
+    recognised_at: Mapped[date] = mapped_column(Date)
+    disability_grade: Mapped[int] = mapped_column(Integer, default=0)
+    fatal: Mapped[bool] = mapped_column(Boolean, default=False)
+    accident: Mapped[str] = mapped_column(String(64), default="")
+
+
+class HazardReport(_SharedRecord, Base):
+    """A reported hidden hazard (SPEC SH-1)."""
+
+    __tablename__ = "hazard_reports"
+    __table_args__ = (
+        UniqueConstraint("tenant_code", "publisher_record_id", name="uq_hazard_reports_publisher_record"),
+        Index("ix_hazard_reports_tenant_reported", "tenant_code", "reported_at", "id"),
+    )
+
+    reported_at: Mapped[date] = mapped_column(Date)
+    level: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(48))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Measurement(_SharedRecord, Base):
+    """A workplace hazard-factor measurement (SPEC SH-1); ``exceedance`` is computed on write."""
+
+    __tablename__ = "measurements"
+    __table_args__ = (
+        UniqueConstraint("tenant_code", "publisher_record_id", name="uq_measurements_publisher_record"),
+        Index("ix_measurements_tenant_measured", "tenant_code", "measured_at", "id"),
+    )
+
+    measured_at: Mapped[date] = mapped_column(Date)
+    factor: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    limit_value: Mapped[float] = mapped_column(Float)
+    exceedance: Mapped[bool] = mapped_column(Boolean, default=False)

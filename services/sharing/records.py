@@ -19,6 +19,7 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 
@@ -160,12 +161,62 @@ def content_hash(values: dict) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
 
 
-async def _log(session: AsyncSession, caller: Caller, action: str, ids: list[str]) -> None:
+# -- record types: one descriptor per SH-1 type drives publishing, correcting, voiding and reading --
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """What the generic record functions need to know about one SH-1 record type.
+
+    ``validate(data, prefix, require_record_id)`` takes the raw data (a dict of the input fields
+    plus ``publisher_record_id``) and returns the column values (computed ones included) or raises
+    InvalidArgument naming every bad field as ``{prefix}.{field}``."""
+
+    name: str  # "accidents": resource collection, exchange-log and change-hook record_type
+    singular: str  # "accident": the request field and the violation prefix
+    label: str  # "accident": in NOT_FOUND messages
+    model: type
+    fields: tuple[str, ...]  # data fields: what an agreement may grant, what a snapshot holds
+    inputs: tuple[str, ...]  # what a publisher sends (``fields`` minus computed ones)
+    validate: Callable[[dict, str, bool], dict]
+    date_field: str  # ordering (newest first) and the from/to filters
+    filter_prefix: str  # "occurred": the filters are occurred_from / occurred_to
+    enum_filter: str  # one enumerated field a list may filter on
+    enum_values: tuple[str, ...]
+
+
+def _validate_accident(data: dict, prefix: str, require_record_id: bool) -> dict:
+    return validate_accident(AccidentData(**{"publisher_record_id": "", **data}), prefix=prefix,
+                             require_record_id=require_record_id)
+
+
+ACCIDENTS = RecordType(
+    name="accidents", singular="accident", label="accident", model=Accident, fields=ACCIDENT_FIELDS,
+    inputs=tuple(f for f in ACCIDENT_FIELDS if f != "publisher_record_id"), validate=_validate_accident,
+    date_field="occurred_at", filter_prefix="occurred", enum_filter="severity", enum_values=SEVERITIES,
+)
+
+
+async def _log(session: AsyncSession, caller: Caller, action: str, ids: list[str],
+               record_type: str = "accidents") -> None:
     """The exchange-log entry of this publish or read (SPEC SH-4), in the same transaction;
     raises Unavailable when the log cannot be written, so nothing is served or written."""
     await exchange_log.append(session, exchange_log.Entry(
-        tenant_code=caller.tenant, actor=caller.subject, action=action, record_type="accidents",
+        tenant_code=caller.tenant, actor=caller.subject, action=action, record_type=record_type,
         record_ids=tuple(ids)))
+
+
+def parse_record_name(kind: RecordType, name: str) -> str:
+    match = re.match(rf"^{re.escape(collection(kind))}/([0-9a-f]{{32}})$", name or "")
+    if not match:
+        raise InvalidArgument.field("name", f"must be {collection(kind)}/{{id}}")
+    return match.group(1)
+
+
+def collection(kind: RecordType) -> str:
+    """The resource collection in names: accidents, diseaseCases, recognitions, hazardReports..."""
+    head, *rest = kind.name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def parse_accident_name(name: str) -> str:
@@ -175,38 +226,39 @@ def parse_accident_name(name: str) -> str:
     return match.group(1)
 
 
-async def create_accident(*, session: AsyncSession, caller: Caller, data: AccidentData) -> tuple[Accident, bool]:
+async def create_record(*, session: AsyncSession, caller: Caller, kind: RecordType, data: dict) -> tuple[object, bool]:
     """Returns the record and whether it was created (False: a replay of the same content)."""
-    values = validate_accident(data)
+    values = kind.validate(data, kind.singular, True)
     digest = content_hash(values)
-    existing = (await session.scalars(select(Accident).where(
-        Accident.tenant_code == caller.tenant, Accident.publisher_record_id == values["publisher_record_id"],
+    model = kind.model
+    existing = (await session.scalars(select(model).where(
+        model.tenant_code == caller.tenant, model.publisher_record_id == values["publisher_record_id"],
     ))).first()
     if existing is not None:
         if existing.create_hash == digest:
-            await _log(session, caller, "publish", [existing.id])
+            await _log(session, caller, "publish", [existing.id], kind.name)
             return existing, False
-        raise _published_differently(existing)
-    row = _new_accident(caller, values, digest, datetime.now(UTC))
+        raise _published_differently(kind, existing)
+    row = _new_record(kind, caller, values, digest, datetime.now(UTC))
     session.add(row)
     await session.flush()
-    await changes.record_changed(session, record_type="accidents", kind="published", record_id=row.id,
-                                 before=None, after=changes.snapshot(row, ACCIDENT_FIELDS))
-    await _log(session, caller, "publish", [row.id])
+    await changes.record_changed(session, record_type=kind.name, kind="published", record_id=row.id,
+                                 before=None, after=changes.snapshot(row, kind.fields))
+    await _log(session, caller, "publish", [row.id], kind.name)
     return row, True
 
 
-def _published_differently(existing: Accident) -> AlreadyExists:
+def _published_differently(kind: RecordType, existing) -> AlreadyExists:
     return AlreadyExists("publisher_record_id was already published with different content; "
                          "correct the record instead", reason="PUBLISHER_RECORD_ID_EXISTS",
-                         metadata={"name": f"accidents/{existing.id}"})
+                         metadata={"name": f"{collection(kind)}/{existing.id}"})
 
 
-def _new_accident(caller: Caller, values: dict, digest: str, now: datetime) -> Accident:
-    return Accident(id=uuid.uuid4().hex, tenant_code=caller.tenant,
-                    publisher_organisation=organisation_name(caller.organisation), create_hash=digest, version=1,
-                    status="active", void_reason="", create_time=now, update_time=now,
-                    created_by=caller.subject, updated_by=caller.subject, **values)
+def _new_record(kind: RecordType, caller: Caller, values: dict, digest: str, now: datetime):
+    return kind.model(id=uuid.uuid4().hex, tenant_code=caller.tenant,
+                      publisher_organisation=organisation_name(caller.organisation), create_hash=digest, version=1,
+                      status="active", void_reason="", create_time=now, update_time=now,
+                      created_by=caller.subject, updated_by=caller.subject, **values)
 
 
 @dataclass(frozen=True)
@@ -244,13 +296,13 @@ async def create_accidents_batch(*, session: AsyncSession, caller: Caller,
     for index, (values, digest) in valid.items():
         row = known.get(values["publisher_record_id"])
         if row is None:
-            row = known[values["publisher_record_id"]] = _new_accident(caller, values, digest, now)
+            row = known[values["publisher_record_id"]] = _new_record(ACCIDENTS, caller, values, digest, now)
             new_rows.append(row)
             outcomes[index] = BatchOutcome(row=row, created=True)
         elif row.create_hash == digest:
             outcomes[index] = BatchOutcome(row=row)
         else:
-            outcomes[index] = BatchOutcome(error=_published_differently(row))
+            outcomes[index] = BatchOutcome(error=_published_differently(ACCIDENTS, row))
     session.add_all(new_rows)
     await session.flush()
     for row in new_rows:
@@ -262,55 +314,71 @@ async def create_accidents_batch(*, session: AsyncSession, caller: Caller,
     return [outcome or BatchOutcome() for outcome in outcomes]
 
 
-async def _writable(session: AsyncSession, caller: Caller, accident_id: str) -> Accident:
+async def _writable(session: AsyncSession, caller: Caller, kind: RecordType, record_id: str):
     """The record if the caller is its publisher (else NOT_FOUND, as for an unknown id)."""
-    query = select(Accident).where(Accident.id == accident_id, visible_to(Accident.tenant_code, caller))
+    model = kind.model
+    query = select(model).where(model.id == record_id, visible_to(model.tenant_code, caller))
     if PROVINCIAL_OPERATOR not in caller.roles:
         org = organisation_name(caller.organisation)
-        query = query.where(Accident.publisher_organisation == org) if org else query.where(false())
+        query = query.where(model.publisher_organisation == org) if org else query.where(false())
     row = (await session.scalars(query.with_for_update())).first()
     if row is None:
-        raise NotFound(f"accident {accident_id} not found")
+        raise NotFound(f"{kind.label} {record_id} not found")
     return row
 
 
-async def correct_accident(*, session: AsyncSession, caller: Caller, accident_id: str,
-                           data: AccidentData) -> Accident:
-    values = validate_accident(data, require_record_id=False)
-    row = await _writable(session, caller, accident_id)
+async def correct_record(*, session: AsyncSession, caller: Caller, kind: RecordType, record_id: str, data: dict):
+    values = kind.validate(data, kind.singular, False)
+    values.pop("publisher_record_id", None)
+    row = await _writable(session, caller, kind, record_id)
     if row.status != "active":
-        raise FailedPrecondition("a voided accident cannot be corrected", reason="RECORD_VOIDED")
-    before = changes.snapshot(row, ACCIDENT_FIELDS)
+        raise FailedPrecondition(f"a voided {kind.label} cannot be corrected", reason="RECORD_VOIDED")
+    before = changes.snapshot(row, kind.fields)
     for field, value in values.items():
         setattr(row, field, value)
     row.version += 1
     row.update_time = datetime.now(UTC)
     row.updated_by = caller.subject
     await session.flush()
-    await changes.record_changed(session, record_type="accidents", kind="corrected", record_id=row.id,
-                                 before=before, after=changes.snapshot(row, ACCIDENT_FIELDS))
-    await _log(session, caller, "correct", [row.id])
+    await changes.record_changed(session, record_type=kind.name, kind="corrected", record_id=row.id,
+                                 before=before, after=changes.snapshot(row, kind.fields))
+    await _log(session, caller, "correct", [row.id], kind.name)
     return row
 
 
-async def void_accident(*, session: AsyncSession, caller: Caller, accident_id: str, reason: str) -> Accident:
+async def void_record(*, session: AsyncSession, caller: Caller, kind: RecordType, record_id: str, reason: str):
     if len(reason) > MAX_DESCRIPTION:
         raise InvalidArgument.field("reason", f"must be at most {MAX_DESCRIPTION} characters")
-    row = await _writable(session, caller, accident_id)
+    row = await _writable(session, caller, kind, record_id)
     if row.status == "voided":
-        await _log(session, caller, "void", [row.id])
+        await _log(session, caller, "void", [row.id], kind.name)
         return row  # voiding is final and repeatable
-    before = changes.snapshot(row, ACCIDENT_FIELDS)
+    before = changes.snapshot(row, kind.fields)
     row.status = "voided"
     row.void_reason = reason
     row.version += 1
     row.update_time = datetime.now(UTC)
     row.updated_by = caller.subject
     await session.flush()
-    await changes.record_changed(session, record_type="accidents", kind="voided", record_id=row.id,
-                                 before=before, after=changes.snapshot(row, ACCIDENT_FIELDS))
-    await _log(session, caller, "void", [row.id])
+    await changes.record_changed(session, record_type=kind.name, kind="voided", record_id=row.id,
+                                 before=before, after=changes.snapshot(row, kind.fields))
+    await _log(session, caller, "void", [row.id], kind.name)
     return row
+
+
+async def create_accident(*, session: AsyncSession, caller: Caller, data: AccidentData) -> tuple[Accident, bool]:
+    """Returns the record and whether it was created (False: a replay of the same content)."""
+    return await create_record(session=session, caller=caller, kind=ACCIDENTS, data=asdict(data))
+
+
+async def correct_accident(*, session: AsyncSession, caller: Caller, accident_id: str,
+                           data: AccidentData) -> Accident:
+    return await correct_record(session=session, caller=caller, kind=ACCIDENTS, record_id=accident_id,
+                                data=asdict(data))
+
+
+async def void_accident(*, session: AsyncSession, caller: Caller, accident_id: str, reason: str) -> Accident:
+    return await void_record(session=session, caller=caller, kind=ACCIDENTS, record_id=accident_id, reason=reason)
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -325,42 +393,63 @@ class ReadScope:
     grants: tuple[tuple[str, frozenset[str]], ...] = ()
     own_organisation: str = ""
     full: bool = True
+    fields: tuple[str, ...] = ACCIDENT_FIELDS
 
-    def fields_for(self, row: Accident) -> tuple[str, ...]:
+    def fields_for(self, row) -> tuple[str, ...]:
         if self.full or (self.own_organisation and row.publisher_organisation == self.own_organisation):
-            return ACCIDENT_FIELDS
+            return self.fields
         granted: set[str] = set()
         for prefix, fields in self.grants:
             if row.tenant_code.startswith(prefix):
                 granted |= fields
-        return tuple(f for f in ACCIDENT_FIELDS if f in granted)
+        return tuple(f for f in self.fields if f in granted)
 
 
-async def read_scope(*, session: AsyncSession, caller: Caller) -> ReadScope:
+async def read_scope(*, session: AsyncSession, caller: Caller, kind: RecordType = ACCIDENTS) -> ReadScope:
     from services.sharing.agreements import active_grants  # agreements imports this module
 
-    tenant = visible_to(Accident.tenant_code, caller)
+    model = kind.model
+    tenant = visible_to(model.tenant_code, caller)
     if MINISTRY_OPERATOR in caller.roles or PROVINCIAL_OPERATOR in caller.roles:
-        return ReadScope(condition=tenant)
+        return ReadScope(condition=tenant, fields=kind.fields)
     org = organisation_name(caller.organisation)
     if DEPARTMENT_LIAISON in caller.roles and org:
-        grants = await active_grants(session=session, caller=caller, record_type="accidents")
-        covered = [Accident.tenant_code.startswith(prefix, autoescape=True) if prefix else Accident.tenant_code != ""
+        grants = await active_grants(session=session, caller=caller, record_type=kind.name)
+        covered = [model.tenant_code.startswith(prefix, autoescape=True) if prefix else model.tenant_code != ""
                    for prefix, _ in grants]
-        return ReadScope(condition=and_(tenant, or_(Accident.publisher_organisation == org, *covered)),
-                         grants=tuple(grants), own_organisation=org, full=False)
+        return ReadScope(condition=and_(tenant, or_(model.publisher_organisation == org, *covered)),
+                         grants=tuple(grants), own_organisation=org, full=False, fields=kind.fields)
     if EMPLOYER_OFFICER in caller.roles and org:
-        return ReadScope(condition=and_(tenant, Accident.employer == org))
-    return ReadScope(condition=false())
+        return ReadScope(condition=and_(tenant, model.employer == org), fields=kind.fields)
+    return ReadScope(condition=false(), fields=kind.fields)
+
+
+async def get_record(*, session: AsyncSession, caller: Caller, kind: RecordType,
+                     record_id: str) -> tuple[object, tuple[str, ...]]:
+    scope = await read_scope(session=session, caller=caller, kind=kind)
+    row = (await session.scalars(select(kind.model).where(kind.model.id == record_id, scope.condition))).first()
+    if row is None:
+        raise NotFound(f"{kind.label} {record_id} not found")
+    await _log(session, caller, "read", [row.id], kind.name)
+    return row, scope.fields_for(row)
 
 
 async def get_accident(*, session: AsyncSession, caller: Caller, accident_id: str) -> tuple[Accident, tuple[str, ...]]:
-    scope = await read_scope(session=session, caller=caller)
-    row = (await session.scalars(select(Accident).where(Accident.id == accident_id, scope.condition))).first()
-    if row is None:
-        raise NotFound(f"accident {accident_id} not found")
-    await _log(session, caller, "read", [row.id])
-    return row, scope.fields_for(row)
+    return await get_record(session=session, caller=caller, kind=ACCIDENTS, record_id=accident_id)
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """List filters of any record type: the date field's bounds, an industry prefix and the
+    type's one enumerated field (``RecordType.enum_filter``)."""
+
+    date_from: str = ""
+    date_to: str = ""
+    industry_prefix: str = ""
+    enum_value: str = ""
+
+    def key(self) -> dict:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -373,41 +462,63 @@ class AccidentFilter:
     def key(self) -> dict:
         return asdict(self)
 
+    def generic(self) -> RecordFilter:
+        return RecordFilter(date_from=self.occurred_from, date_to=self.occurred_to,
+                            industry_prefix=self.industry_prefix, enum_value=self.severity)
 
-async def list_accidents(*, session: AsyncSession, caller: Caller, filters: AccidentFilter,
-                         after: tuple[str, str] | None, limit: int) -> list[tuple[Accident, tuple[str, ...]]]:
-    """Newest occurrence first. Filters on fields a liaison was not granted would reveal them, so
-    a liaison may only filter on granted fields (INVALID_ARGUMENT otherwise)."""
-    scope = await read_scope(session=session, caller=caller)
-    query = select(Accident).where(scope.condition)
+
+def filtered_query(kind: RecordType, scope: ReadScope, filters: RecordFilter):
+    """The scoped, filtered query. Filters on fields a liaison was not granted would reveal them,
+    so a liaison may only filter on granted fields (INVALID_ARGUMENT otherwise)."""
+    model = kind.model
+    day = getattr(model, kind.date_field)
+    query = select(model).where(scope.condition)
     used: list[str] = []
-    if filters.occurred_from:
-        query = query.where(Accident.occurred_at >= parse_date(filters.occurred_from, "occurred_from"))
-        used.append("occurred_at")
-    if filters.occurred_to:
-        query = query.where(Accident.occurred_at <= parse_date(filters.occurred_to, "occurred_to"))
-        used.append("occurred_at")
+    if filters.date_from:
+        query = query.where(day >= parse_date(filters.date_from, f"{kind.filter_prefix}_from"))
+        used.append(kind.date_field)
+    if filters.date_to:
+        query = query.where(day <= parse_date(filters.date_to, f"{kind.filter_prefix}_to"))
+        used.append(kind.date_field)
     if filters.industry_prefix:
         prefix = filters.industry_prefix.upper()
         if not INDUSTRY_PREFIX.match(prefix):
             raise InvalidArgument.field("industry_prefix", "must be a GB/T 4754-2017 code prefix, e.g. C or C26")
-        query = query.where(Accident.industry_code.startswith(prefix, autoescape=True))
+        query = query.where(model.industry_code.startswith(prefix, autoescape=True))
         used.append("industry_code")
-    if filters.severity:
-        if filters.severity not in SEVERITIES:
-            raise InvalidArgument.field("severity", f"must be one of {', '.join(SEVERITIES)}")
-        query = query.where(Accident.severity == filters.severity)
-        used.append("severity")
+    if filters.enum_value:
+        if filters.enum_value not in kind.enum_values:
+            raise InvalidArgument.field(kind.enum_filter, f"must be one of {', '.join(kind.enum_values)}")
+        query = query.where(getattr(model, kind.enum_filter) == filters.enum_value)
+        used.append(kind.enum_filter)
     if not scope.full and scope.grants:  # without grants a liaison lists only its own records
         granted = set().union(*(fields for _, fields in scope.grants)) if scope.grants else set()
         for field in used:
             if field not in granted:
                 raise InvalidArgument.field(field, "is not granted to you by a sharing agreement: cannot filter on it")
+    return query
+
+
+async def list_records(*, session: AsyncSession, caller: Caller, kind: RecordType, filters: RecordFilter,
+                       after: tuple[str, str] | None, limit: int) -> list[tuple[object, tuple[str, ...]]]:
+    """Newest first by the type's date field; ``limit`` rows at most (the caller serves one fewer:
+    the last row only tells whether a next page exists)."""
+    scope = await read_scope(session=session, caller=caller, kind=kind)
+    query = filtered_query(kind, scope, filters)
+    model = kind.model
+    day = getattr(model, kind.date_field)
     if after is not None:
         after_date = parse_date(after[0], "page_token")
-        query = query.where(tuple_(Accident.occurred_at, Accident.id) < tuple_(after_date, after[1]))
-    query = query.order_by(Accident.occurred_at.desc(), Accident.id.desc()).limit(limit)
+        query = query.where(tuple_(day, model.id) < tuple_(after_date, after[1]))
+    query = query.order_by(day.desc(), model.id.desc()).limit(limit)
     rows = (await session.scalars(query)).all()
-    # The caller serves at most ``limit - 1`` (the last row only tells whether a next page exists).
-    await _log(session, caller, "list", [row.id for row in rows[: max(limit - 1, 1)]])
+    await _log(session, caller, "list", [row.id for row in rows[: max(limit - 1, 1)]], kind.name)
     return [(row, scope.fields_for(row)) for row in rows]
+
+
+async def list_accidents(*, session: AsyncSession, caller: Caller, filters: AccidentFilter,
+                         after: tuple[str, str] | None, limit: int) -> list[tuple[Accident, tuple[str, ...]]]:
+    """Newest occurrence first. Filters on fields a liaison was not granted would reveal them, so
+    a liaison may only filter on granted fields (INVALID_ARGUMENT otherwise)."""
+    return await list_records(session=session, caller=caller, kind=ACCIDENTS, filters=filters.generic(),
+                              after=after, limit=limit)

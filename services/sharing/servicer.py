@@ -19,6 +19,7 @@ from services.sharing import agreements, records, service
 from services.sharing.models import Accident, IdempotencyKeys, KeyIndustry, SharingAgreement
 from services.sharing.rpc_bulletins import BulletinRpcs
 from services.sharing.rpc_joint_meetings import JointMeetingRpcs
+from services.sharing.rpc_records import RecordRpcs
 
 _SEVERITY = EnumLabels(sharing_pb2.AccidentSeverity)
 _RECORD_STATUS = EnumLabels(sharing_pb2.RecordStatus)
@@ -83,9 +84,11 @@ def agreement_to_proto(row: SharingAgreement) -> sharing_pb2.SharingAgreement:
     return message
 
 
-class SharingServicer(BulletinRpcs, JointMeetingRpcs, sharing_pb2_grpc.SharingServiceServicer):
-    def __init__(self, database: Database):
+class SharingServicer(BulletinRpcs, JointMeetingRpcs, RecordRpcs, sharing_pb2_grpc.SharingServiceServicer):
+    def __init__(self, database: Database, export_quota: int | None = None):
         self.db = database
+        if export_quota is not None:
+            self.export_quota = export_quota  # RELIABILITY S10: exports per caller per hour
 
     async def ListKeyIndustries(self, request, context):
         size = clamp_page_size(request.page_size)
@@ -297,7 +300,7 @@ POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
 
 def build(*, database: Database, settings=None, clock=None, **_) -> Registration:
-    servicer = SharingServicer(database)
+    servicer = SharingServicer(database, export_quota=getattr(settings, "sharing_export_quota_per_hour", None))
     background = []
     if settings is not None:  # the exchange log's periodic checkpoint to object storage (SH-4)
         from services.common.clock import SystemClock

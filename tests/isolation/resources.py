@@ -311,3 +311,61 @@ SAMPLES.update({
         own=joint_meeting_in(TENANT_A), not_tenant_data=PO_DL_ONLY,
         body=lambda: {"minutes": "revised", "action_items": []}),
 })
+
+
+# -- sharing: the other SH-1 record types, import/export, agreement lifecycle ------------------------
+
+RECORD_BODIES = {
+    "disease-cases": lambda: {"diagnosed_at": "2025-03-01", "employer": f"organisations/{uuid.uuid4().hex}",
+                              "industry_code": "B0610", "category": "pneumoconiosis", "persons": 1},
+    "recognitions": lambda: {"injured_at": "2025-03-01", "recognised_at": "2025-04-01",
+                             "employer": f"organisations/{uuid.uuid4().hex}", "industry_code": "E4720",
+                             "disability_grade": 7, "fatal": False},
+    "hazard-reports": lambda: {"reported_at": "2025-03-01", "employer": f"organisations/{uuid.uuid4().hex}",
+                               "industry_code": "E4720", "level": "major", "category": "material",
+                               "description": "scaffold guardrail missing"},
+    "measurements": lambda: {"measured_at": "2025-03-01", "employer": f"organisations/{uuid.uuid4().hex}",
+                             "industry_code": "B0610", "factor": "silica_dust", "value": 1.2, "unit": "mg/m3",
+                             "limit_value": 1.0},
+}
+
+
+def record_create_body(segment: str):
+    return lambda: {"publisher_record_id": f"harness-{uuid.uuid4().hex}", **RECORD_BODIES[segment]()}
+
+
+def record_in(segment: str, tenant: str):
+    async def make(platform, issuer) -> Params:
+        token = issuer.token(tenant=tenant, roles=["provincial_operator"])
+        response = await platform.client.post(f"/v1/{segment}", json=record_create_body(segment)(),
+                                              headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        return {"record_id": response.json()["id"]}
+    return make
+
+
+def import_file() -> dict:
+    return {"file": ("records.csv", b"publisher_record_id\r\n", "text/csv")}
+
+
+for _segment in RECORD_BODIES:
+    SAMPLES.update({
+        f"POST /v1/{_segment}": Sample(body=record_create_body(_segment)),
+        f"GET /v1/{_segment}/{{record_id}}": Sample(own=record_in(_segment, TENANT_A),
+                                                    foreign=record_in(_segment, TENANT_B)),
+        f"POST /v1/{_segment}/{{record_id}}/correct": Sample(own=record_in(_segment, TENANT_A),
+                                                             not_tenant_data=PUBLISHER_ONLY,
+                                                             body=RECORD_BODIES[_segment]),
+        f"POST /v1/{_segment}/{{record_id}}/void": Sample(own=record_in(_segment, TENANT_A),
+                                                          body=lambda: {"reason": "entered twice"},
+                                                          not_tenant_data=PUBLISHER_ONLY),
+    })
+for _segment in ("accidents", *RECORD_BODIES):
+    SAMPLES[f"POST /v1/{_segment}:import"] = Sample(body=dict, files=import_file)
+SAMPLES.update({
+    "GET /v1/sharing-agreements/{agreement_id}": Sample(own=agreement_in(TENANT_A), foreign=agreement_in(TENANT_B)),
+    "POST /v1/sharing-agreements/{agreement_id}/suspend": Sample(own=agreement_in(TENANT_A),
+                                                                 foreign=agreement_in(TENANT_B), body=dict),
+    "POST /v1/sharing-agreements/{agreement_id}/resume": Sample(own=agreement_in(TENANT_A),
+                                                                foreign=agreement_in(TENANT_B), body=dict),
+})
