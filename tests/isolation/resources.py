@@ -311,3 +311,9 @@ SAMPLES.update({
         own=joint_meeting_in(TENANT_A), not_tenant_data=PO_DL_ONLY,
         body=lambda: {"minutes": "revised", "action_items": []}),
 })
+
+
+# -- sharing: exposure data and analytics (SPEC SH-8); the subscribe feed is gRPC only ----------------
+
+SAMPLES["PUT /v1/exposure"] = Sample(body=lambda: {"exposures": [
+    {"industry_code": "C26", "year": 2025, "insured_persons": 120_000, "hours_worked": 240_000_000}]})
