@@ -159,9 +159,15 @@ class Figures:
     hours_worked: int | None = 0
     has_exposure: bool = False
 
-    def add_counts(self, row: AnalyticsRollup) -> None:
-        for name in COUNTS:
-            setattr(self, name, getattr(self, name) + getattr(row, name))
+    def add_counts(self, counts) -> None:
+        """``counts``: the rollup's counts in ``COUNTS`` order."""
+        a, f, api, ip, dc, pc = counts
+        self.accidents += a
+        self.fatalities += f
+        self.accident_persons_injured += api
+        self.injured_persons += ip
+        self.disease_cases += dc
+        self.pneumoconiosis_cases += pc
 
     def add_exposure(self, insured: int, hours: int | None) -> None:
         self.has_exposure = True
@@ -169,8 +175,8 @@ class Figures:
         self.hours_worked = None if hours is None or self.hours_worked is None else self.hours_worked + hours
 
     def merge(self, other: Figures) -> None:
-        for name in COUNTS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.add_counts((other.accidents, other.fatalities, other.accident_persons_injured, other.injured_persons,
+                         other.disease_cases, other.pneumoconiosis_cases))
         if other.has_exposure:
             self.add_exposure(other.insured_persons, other.hours_worked)
 
@@ -252,9 +258,8 @@ async def key_divisions(session: AsyncSession, caller: Caller) -> tuple[list[str
     return national, local
 
 
-def _is_key(tenant: str, division: str, national: list[str], local: list[tuple[str, list[str]]]) -> bool:
-    prefixes = list(national) + [d for owner, divs in local if in_subtree(tenant, owner) for d in divs]
-    return any(division.startswith(p) for p in prefixes)
+def _key_prefixes(tenant: str, national: list[str], local: list[tuple[str, list[str]]]) -> tuple[str, ...]:
+    return tuple(national) + tuple(d for owner, divs in local if in_subtree(tenant, owner) for d in divs)
 
 
 async def incidence(*, session: AsyncSession, caller: Caller, year: int, industry_prefix: str = "") -> Incidence:
@@ -268,23 +273,28 @@ async def incidence(*, session: AsyncSession, caller: Caller, year: int, industr
     plan = plan_for(year)
     years = {year} | ({plan.baseline_year} if plan else set())
     figures: dict[tuple[str, str, int], Figures] = defaultdict(Figures)
-    rollups = select(AnalyticsRollup).where(visible_to(AnalyticsRollup.tenant_code, caller),
-                                            AnalyticsRollup.year.in_(years))
-    exposure = select(Exposure).where(visible_to(Exposure.tenant_code, caller), Exposure.year.in_(years))
+    rollups = select(AnalyticsRollup.tenant_code, AnalyticsRollup.industry_code, AnalyticsRollup.year,
+                     *(AnalyticsRollup.__table__.c[name] for name in COUNTS)).where(
+        visible_to(AnalyticsRollup.tenant_code, caller), AnalyticsRollup.year.in_(years))
+    exposure = select(Exposure.tenant_code, Exposure.industry_code, Exposure.year, Exposure.insured_persons,
+                      Exposure.hours_worked).where(visible_to(Exposure.tenant_code, caller), Exposure.year.in_(years))
     if prefix:
         rollups = rollups.where(AnalyticsRollup.industry_code.startswith(prefix, autoescape=True))
         exposure = exposure.where(Exposure.industry_code.startswith(prefix, autoescape=True))
-    for row in (await session.scalars(rollups)).all():
-        figures[(row.tenant_code, row.industry_code, row.year)].add_counts(row)
-    for row in (await session.scalars(exposure)).all():
-        figures[(row.tenant_code, row.industry_code, row.year)].add_exposure(row.insured_persons, row.hours_worked)
+    for tenant, division, bucket_year, *counts in (await session.execute(rollups)).all():
+        figures[(tenant, division, bucket_year)].add_counts(counts)
+    for tenant, division, bucket_year, insured, hours in (await session.execute(exposure)).all():
+        figures[(tenant, division, bucket_year)].add_exposure(insured, hours)
     national, local = await key_divisions(session, caller)
     result = Incidence(year=year, plan=plan)
     summaries: dict[str, KeyIndustrySummary] = {}
     regions: dict[str, Figures] = defaultdict(Figures)
     industries: dict[str, Figures] = defaultdict(Figures)
+    key_prefixes: dict[str, tuple[str, ...]] = {}
     for (tenant, division, bucket_year), current in sorted(figures.items()):
-        is_key = _is_key(tenant, division, national, local)
+        if tenant not in key_prefixes:
+            key_prefixes[tenant] = _key_prefixes(tenant, national, local)
+        is_key = division.startswith(key_prefixes[tenant])
         if is_key:
             summary = summaries.setdefault(tenant, KeyIndustrySummary(tenant, Figures(), Figures(), plan))
             (summary.figures if bucket_year == year else summary.baseline).merge(current)
