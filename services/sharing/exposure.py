@@ -101,3 +101,24 @@ async def list_exposure(*, session: AsyncSession, caller: Caller, year: int | No
         query = query.where(tuple_(Exposure.tenant_code, Exposure.industry_code, Exposure.year) > tuple_(*after))
     query = query.order_by(Exposure.tenant_code, Exposure.industry_code, Exposure.year).limit(limit)
     return list((await session.scalars(query)).all())
+
+
+# Demo exposure (SPEC 7.6): both demo provinces, the national key divisions and two years.
+DEMO_TENANTS = ("110000", "120000")
+DEMO_DIVISIONS = ("C26", "B06", "E47", "G54", "C34")
+
+
+async def seed_demo(session: AsyncSession, *, last_year: int) -> int:
+    """Insured persons and hours worked for the demo provinces, ``last_year`` and the year before
+    (an upsert, so seeding twice changes nothing). The caller commits."""
+    rows = []
+    for t_index, tenant in enumerate(DEMO_TENANTS):
+        for d_index, division in enumerate(DEMO_DIVISIONS):
+            for year in (last_year - 1, last_year):
+                insured = 40_000 + 15_000 * d_index + 10_000 * t_index + 2_000 * (year - last_year + 1)
+                rows.append({"tenant_code": tenant, "industry_code": division, "year": year,
+                             "insured_persons": insured, "hours_worked": insured * 2_000,
+                             "update_time": datetime.now(UTC), "updated_by": "seed"})
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    await session.execute(insert(Exposure).values(rows).on_conflict_do_nothing())
+    return len(rows)

@@ -235,3 +235,21 @@ async def test_exposure_upsert_is_idempotent_scoped_and_validated(platform, issu
     extra = await platform.client.put("/v1/exposure", headers=bearer(issuer, **po(tenant)),
                                       json={"exposures": [{**exposure("C26", 2024, 1), "tenant_code": other}]})
     assert_problem(extra, 400)
+
+
+async def test_demo_seed_adds_two_years_of_exposure_once(db_factory):
+    from sqlalchemy import func, select
+
+    from services.sharing import seed
+    from services.sharing.models import Exposure
+
+    database = Database(await db_factory.prepared("sharing", seed=False))
+    try:
+        for _ in range(2):
+            async with database.session() as session:
+                await seed.seed(session, demo=True)
+        async with database.session() as session:
+            years = (await session.execute(select(Exposure.year, func.count()).group_by(Exposure.year))).all()
+    finally:
+        await database.dispose()
+    assert len(years) == 2 and all(count == 10 for _, count in years)
