@@ -21,6 +21,7 @@ from gateway.middleware import RequestContextMiddleware
 from gateway.objects import objects_router
 from gateway.problems import install_error_handlers
 from gateway.routers import (
+    analytics,
     assessment,
     bulletins,
     identity,
@@ -89,7 +90,8 @@ def create_app(
     app.state.validator = validator or validator_from_settings(settings)
     install_error_handlers(app)
     for router in (identity.router, users.router, sharing.router, training.router, assessment.router,
-                   oidc.router, notifications.router, bulletins.router, joint_meetings.router, records.router):
+                   oidc.router, notifications.router, bulletins.router, joint_meetings.router, records.router,
+                   analytics.router):
         app.include_router(router)
     app.include_router(organisations_routes.router)
     store = object_store(settings)

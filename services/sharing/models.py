@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.idempotency import idempotency_table
@@ -252,3 +252,74 @@ class Measurement(_SharedRecord, Base):
     unit: Mapped[str] = mapped_column(String(16))
     limit_value: Mapped[float] = mapped_column(Float)
     exceedance: Mapped[bool] = mapped_column(Boolean, default=False)
+# -- subscribe feed (SH-3) and analytics rollups (SH-8): services/sharing/changes.py ---------------
+
+_BIGINT = BigInteger().with_variant(Integer, "sqlite")
+
+
+class RecordChange(Base):
+    """One publish, correction or void of a shared record, written in the writer's transaction
+    (transactional outbox). ``position`` is stamped by the sequencer only after the change is
+    committed and visible, gap-free and in stamping order: the feed's cursor (changes.py)."""
+
+    __tablename__ = "record_changes"
+    __table_args__ = (Index("ix_record_changes_position", "position", unique=True),)
+
+    id: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=True)
+    position: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    tenant_code: Mapped[str] = mapped_column(String(6))
+    record_type: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[str] = mapped_column(String(32))
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict] = mapped_column(JSON)
+    change_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FeedSequencer(Base):
+    """The sequencer's one-row head: the last stamped position. Stamping updates it first, which
+    serialises sequencers (a row lock on PostgreSQL, the write lock on SQLite)."""
+
+    __tablename__ = "feed_sequencer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(BigInteger)
+
+
+class AnalyticsRollup(Base):
+    """Counts per tenant x GB/T 4754 division x year, kept by the change applier (analytics.py)."""
+
+    __tablename__ = "analytics_rollups"
+
+    tenant_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    industry_code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    accidents: Mapped[int] = mapped_column(BigInteger, default=0)
+    fatalities: Mapped[int] = mapped_column(BigInteger, default=0)
+    accident_persons_injured: Mapped[int] = mapped_column(BigInteger, default=0)
+    injured_persons: Mapped[int] = mapped_column(BigInteger, default=0)
+    disease_cases: Mapped[int] = mapped_column(BigInteger, default=0)
+    pneumoconiosis_cases: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AnalyticsApplied(Base):
+    """The applier's inbox: a change id is applied to the rollups once (RELIABILITY D4)."""
+
+    __tablename__ = "analytics_applied"
+
+    change_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class Exposure(Base):
+    """Insured persons and hours worked (nullable) per tenant x division x year (SPEC 7.7): the
+    denominators of incidence."""
+
+    __tablename__ = "exposure"
+
+    tenant_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    industry_code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    insured_persons: Mapped[int] = mapped_column(BigInteger)
+    hours_worked: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(128))

@@ -15,5 +15,10 @@ async def seed(session: AsyncSession, *, demo: bool = False, settings=None) -> d
         if existing is None:  # operators may have edited the seeded rows: never overwrite
             session.add(KeyIndustry(tenant_code=NATIONAL_TENANT, code=code, display_name=name,
                                     display_name_en=name_en, divisions=divisions))
+    counts = {"key_industries": len(NATIONAL_KEY_INDUSTRIES)}
+    if demo:  # two years of exposure, the denominators of the demo analytics (SPEC 7.6)
+        from services.sharing import exposure
+        from services.sharing.records import today_cst
+        counts["exposure"] = await exposure.seed_demo(session, last_year=today_cst().year - 1)
     await session.commit()
-    return {"key_industries": len(NATIONAL_KEY_INDUSTRIES)}
+    return counts

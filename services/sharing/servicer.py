@@ -17,7 +17,9 @@ from services.common.policy import Policy
 from services.common.server import Registration
 from services.sharing import agreements, records, service
 from services.sharing.models import Accident, IdempotencyKeys, KeyIndustry, SharingAgreement
+from services.sharing.rpc_analytics import AnalyticsRpcs
 from services.sharing.rpc_bulletins import BulletinRpcs
+from services.sharing.rpc_feed import FeedRpcs
 from services.sharing.rpc_joint_meetings import JointMeetingRpcs
 from services.sharing.rpc_records import RecordRpcs
 
@@ -84,7 +86,8 @@ def agreement_to_proto(row: SharingAgreement) -> sharing_pb2.SharingAgreement:
     return message
 
 
-class SharingServicer(BulletinRpcs, JointMeetingRpcs, RecordRpcs, sharing_pb2_grpc.SharingServiceServicer):
+class SharingServicer(BulletinRpcs, JointMeetingRpcs, RecordRpcs, FeedRpcs, AnalyticsRpcs,
+                      sharing_pb2_grpc.SharingServiceServicer):
     def __init__(self, database: Database, export_quota: int | None = None):
         self.db = database
         if export_quota is not None:

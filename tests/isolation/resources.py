@@ -369,3 +369,7 @@ SAMPLES.update({
     "POST /v1/sharing-agreements/{agreement_id}/resume": Sample(own=agreement_in(TENANT_A),
                                                                 foreign=agreement_in(TENANT_B), body=dict),
 })
+# -- sharing: exposure data and analytics (SPEC SH-8); the subscribe feed is gRPC only ----------------
+
+SAMPLES["PUT /v1/exposure"] = Sample(body=lambda: {"exposures": [
+    {"industry_code": "C26", "year": 2025, "insured_persons": 120_000, "hours_worked": 240_000_000}]})
