@@ -80,13 +80,25 @@ def snapshot(row, fields: tuple[str, ...]) -> dict:
 async def record_changed(session: AsyncSession, *, record_type: str, kind: str, record_id: str,
                          before: dict | None, after: dict) -> None:
     """Outbox row and rollup deltas for one change, in the caller's transaction."""
+    await records_changed(session, record_type=record_type, kind=kind, items=[(record_id, before, after)])
+
+
+async def records_changed(session: AsyncSession, *, record_type: str, kind: str,
+                          items: list[tuple[str, dict | None, dict]]) -> None:
+    """``record_changed`` for many records of one type and kind (a bulk-publish batch): one flush
+    and one rollup update for all of them."""
     assert kind in KINDS, kind
-    tenant = after.get("tenant_code") or (before or {}).get("tenant_code") or ""
-    change = RecordChange(tenant_code=tenant, record_type=record_type, kind=kind, record_id=record_id,
-                          before=before, after=after, change_time=datetime.now(UTC), position=None)
-    session.add(change)
+    now = datetime.now(UTC)
+    rows = [RecordChange(tenant_code=after.get("tenant_code") or (before or {}).get("tenant_code") or "",
+                         record_type=record_type, kind=kind, record_id=record_id, before=before, after=after,
+                         change_time=now, position=None)
+            for record_id, before, after in items]
+    if not rows:
+        return
+    session.add_all(rows)
     await session.flush()
-    await analytics.apply_changes(session, [analytics.Change(change.id, record_type, before, after)])
+    await analytics.apply_changes(session, [analytics.Change(row.id, record_type, row.before, row.after)
+                                            for row in rows])
     session.sync_session.info[_FLAG] = True
 
 

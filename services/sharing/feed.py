@@ -26,10 +26,11 @@ from services.common.context import Caller
 from services.common.errors import InvalidArgument
 from services.common.pagination import decode_page_token, encode_page_token
 from services.sharing import exchange_log, records
-from services.sharing.models import Accident, RecordChange
+from services.sharing.models import RecordChange
+from services.sharing.record_types import RECORD_TYPES
 
 # The record types whose changes the feed serves, with the model their read scope is written on.
-FEED_TYPES = {"accidents": Accident}
+FEED_TYPES = RECORD_TYPES  # every SH-1 record type has a feed
 BATCH = 200
 
 
@@ -71,8 +72,9 @@ async def visible_changes(session: AsyncSession, caller: Caller, record_type: st
                           limit: int) -> list[tuple[RecordChange, tuple[str, ...]]]:
     """Stamped changes above ``after`` the caller may read, with the fields it may read of each.
     The one place the feed applies a read scope."""
-    scope = await records.read_scope(session=session, caller=caller)
-    model = FEED_TYPES[record_type]
+    kind = FEED_TYPES[record_type]
+    scope = await records.read_scope(session=session, caller=caller, kind=kind)
+    model = kind.model
     query = (select(RecordChange, model).join(model, model.id == RecordChange.record_id)
              .where(RecordChange.record_type == record_type, RecordChange.position.is_not(None),
                     RecordChange.position > after, scope.condition)

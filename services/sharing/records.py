@@ -305,9 +305,8 @@ async def create_accidents_batch(*, session: AsyncSession, caller: Caller,
             outcomes[index] = BatchOutcome(error=_published_differently(ACCIDENTS, row))
     session.add_all(new_rows)
     await session.flush()
-    for row in new_rows:
-        await changes.record_changed(session, record_type="accidents", kind="published", record_id=row.id,
-                                     before=None, after=changes.snapshot(row, ACCIDENT_FIELDS))
+    await changes.records_changed(session, record_type="accidents", kind="published",
+                                  items=[(row.id, None, changes.snapshot(row, ACCIDENT_FIELDS)) for row in new_rows])
     stored = [outcome.row.id for outcome in outcomes if outcome is not None and outcome.row is not None]
     if stored:
         await _log(session, caller, "publish", stored)

@@ -50,67 +50,66 @@ def batches(prefix: str, count: int, *, first: int = 0, **overrides):
     return stream
 
 
-async def publish(address: str, token: str, stream) -> sharing_pb2.PublishAccidentsResponse:
+async def publish(address: str, issuer, stream) -> sharing_pb2.PublishAccidentsResponse:
+    token = issuer.token(tenant=TENANT, roles=["provincial_operator"])  # fresh: a slow machine outlives one
     async with grpc.aio.insecure_channel(address) as channel:
         stub = sharing_pb2_grpc.SharingServiceStub(channel)
         return await stub.PublishAccidents(stream(), metadata=[("authorization", f"Bearer {token}")], timeout=600)
 
 
-async def publish_all(address: str, token: str, prefix: str) -> list[sharing_pb2.PublishResult]:
+async def publish_all(address: str, issuer, prefix: str) -> list[sharing_pb2.PublishResult]:
     results = []
     for first in range(0, RECORDS, STREAM):
-        results.extend((await publish(address, token, batches(prefix, STREAM, first=first))).results)
+        results.extend((await publish(address, issuer, batches(prefix, STREAM, first=first))).results)
     return results
 
 
+@pytest.mark.timeout(900)  # 200,000 record publishes: about a minute on an idle machine
 async def test_a_replayed_stream_after_a_lost_reply_changes_nothing(sharing_alone, issuer):
-    token = issuer.token(tenant=TENANT, roles=["provincial_operator"])
     prefix = f"bulk-{uuid.uuid4().hex[:8]}"
     host, port = sharing_alone.rsplit(":", 1)
     async with FaultProxy(host, int(port)) as proxy:
-        first = await publish(proxy.address, token, batches(prefix, STREAM))
+        first = await publish(proxy.address, issuer, batches(prefix, STREAM))
         assert first.created_count == STREAM
         proxy.drop_replies(1)  # the second stream is stored, but its reply is lost
         with pytest.raises(grpc.aio.AioRpcError) as lost:
-            await publish(proxy.address, token, batches(prefix, STREAM, first=STREAM))
+            await publish(proxy.address, issuer, batches(prefix, STREAM, first=STREAM))
         assert lost.value.code() == grpc.StatusCode.UNAVAILABLE
         assert proxy.dropped == 1
-        retried = await publish(proxy.address, token, batches(prefix, STREAM, first=STREAM))
+        retried = await publish(proxy.address, issuer, batches(prefix, STREAM, first=STREAM))
         assert (retried.created_count, retried.replayed_count) == (0, STREAM)
         for start in range(2 * STREAM, RECORDS, STREAM):
-            assert (await publish(proxy.address, token, batches(prefix, STREAM, first=start))).created_count == STREAM
+            assert (await publish(proxy.address, issuer, batches(prefix, STREAM, first=start))).created_count == STREAM
 
     # Everything once: replaying all 100,000 stores nothing new, and each record keeps its name.
-    replay = await publish_all(sharing_alone, token, prefix)
+    replay = await publish_all(sharing_alone, issuer, prefix)
     assert sum(r.outcome == sharing_pb2.PUBLISH_OUTCOME_REPLAYED for r in replay) == RECORDS
     assert len({result.name for result in replay}) == RECORDS
     assert [result.name for result in replay[:STREAM]] == [result.name for result in first.results]
 
     # The same ids with other content are refused per record and change nothing.
-    changed = await publish(sharing_alone, token, batches(prefix, 10, days_lost=9))
+    changed = await publish(sharing_alone, issuer, batches(prefix, 10, days_lost=9))
     assert changed.failed_count == 10
     assert {result.error_reason for result in changed.results} == {"PUBLISHER_RECORD_ID_EXISTS"}
-    again = await publish(sharing_alone, token, batches(prefix, 10))
+    again = await publish(sharing_alone, issuer, batches(prefix, 10))
     assert again.replayed_count == 10
     assert [r.name for r in again.results] == [r.name for r in replay[:10]]
 
 
 async def test_a_stream_longer_than_the_cap_is_refused_after_the_stored_batches(sharing_alone, issuer):
-    token = issuer.token(tenant=TENANT, roles=["provincial_operator"])
     prefix = f"long-{uuid.uuid4().hex[:8]}"
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await publish(sharing_alone, token, batches(prefix, STREAM + BATCH))
+        await publish(sharing_alone, issuer, batches(prefix, STREAM + BATCH))
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "at most 20000 records" in refused.value.details()
     # What came before the cap is stored; the client replays it and sends the rest.
-    replay = await publish(sharing_alone, token, batches(prefix, STREAM))
+    replay = await publish(sharing_alone, issuer, batches(prefix, STREAM))
     assert replay.replayed_count == STREAM
-    rest = await publish(sharing_alone, token, batches(prefix, BATCH, first=STREAM))
+    rest = await publish(sharing_alone, issuer, batches(prefix, BATCH, first=STREAM))
     assert rest.created_count == BATCH
 
 
 async def test_a_batch_with_the_same_record_twice_stores_it_once(sharing_alone, issuer):
-    token = issuer.token(tenant=TENANT, roles=["provincial_operator"])
     record = sharing_pb2.Accident(
         publisher_record_id=f"twice-{uuid.uuid4().hex[:8]}", occurred_at="2025-03-01",
         employer="organisations/bulk-employer", industry_code="B0610", severity=sharing_pb2.ACCIDENT_SEVERITY_MINOR,
@@ -122,7 +121,7 @@ async def test_a_batch_with_the_same_record_twice_stores_it_once(sharing_alone, 
     async def stream():
         yield sharing_pb2.PublishAccidentsRequest(accidents=[record, record, other])
 
-    response = await publish(sharing_alone, token, lambda: stream())
+    response = await publish(sharing_alone, issuer, lambda: stream())
     outcomes = [result.outcome for result in response.results]
     assert outcomes == [sharing_pb2.PUBLISH_OUTCOME_CREATED, sharing_pb2.PUBLISH_OUTCOME_REPLAYED,
                         sharing_pb2.PUBLISH_OUTCOME_FAILED]
