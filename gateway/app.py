@@ -27,6 +27,7 @@ from gateway.routers import (
     joint_meetings,
     notifications,
     oidc,
+    rectification,
     sharing,
     training,
     users,
@@ -88,7 +89,8 @@ def create_app(
     app.state.validator = validator or validator_from_settings(settings)
     install_error_handlers(app)
     for router in (identity.router, users.router, sharing.router, training.router, assessment.router,
-                   oidc.router, notifications.router, bulletins.router, joint_meetings.router):
+                   oidc.router, notifications.router, bulletins.router, joint_meetings.router,
+                   rectification.router):
         app.include_router(router)
     app.include_router(organisations_routes.router)
     store = object_store(settings)
