@@ -15,5 +15,9 @@ async def seed(session: AsyncSession, *, demo: bool = False, settings=None) -> d
         if existing is None:  # operators may have edited the seeded rows: never overwrite
             session.add(KeyIndustry(tenant_code=NATIONAL_TENANT, code=code, display_name=name,
                                     display_name_en=name_en, divisions=divisions))
+    counts = {"key_industries": len(NATIONAL_KEY_INDUSTRIES)}
+    if demo:
+        from services.sharing.rectification_seed import seed_demo_notices
+        counts["rectification_notices"] = await seed_demo_notices(session)
     await session.commit()
-    return {"key_industries": len(NATIONAL_KEY_INDUSTRIES)}
+    return counts

@@ -400,3 +400,28 @@ async def test_service_tokens_are_cached_until_near_expiry_and_fail_loudly():
         await ServiceTokens(client_id="", client_secret="", issue=issue).token()
     with pytest.raises(Unavailable):
         await ServiceTokens(client_id="c", client_secret="s", issue=FakeIssue(fail=True)).token()
+
+
+async def test_demo_seed_has_a_notice_in_every_state_and_is_idempotent(db_factory):
+    from services.common.context import Caller
+    from services.common.db import Database
+    from services.sharing import rectification
+    from services.sharing.seed import seed
+
+    database = Database(await db_factory.prepared("sharing", seed=False))
+    try:
+        async with database.session() as session:
+            first = await seed(session, demo=True)
+        async with database.session() as session:
+            second = await seed(session, demo=True)
+        assert first["rectification_notices"] == 10 and second["rectification_notices"] == 0
+        async with database.session() as session:
+            caller = Caller(subject="po", tenant="110000", roles=frozenset({"provincial_operator"}))
+            rows = await rectification.list_notices(session=session, caller=caller, state="", after=None, limit=50)
+            assert sorted(r.state for r in rows) == sorted(rectification.STATES)
+            escalated = next(r for r in rows if r.state == "escalated")
+            transitions, _ = await rectification.history(session, escalated.id)
+            assert [t.to_state for t in transitions] == ["issued", "escalated"]
+            assert "Work Safety Law" in escalated.enforcement_referral
+    finally:
+        await database.dispose()
