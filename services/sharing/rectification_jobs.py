@@ -16,10 +16,12 @@ Reminders (CST calendar days): ``reminder_3d`` once the deadline is at most 3 da
 with less than 3 days left gets only the nearer reminder.
 
 Service identity: scheduled jobs have no caller token. The sharing service authenticates as its
-own API client through the token endpoint's ``client_credentials`` grant (``ServiceTokens``):
-``PREVENTION_SHARING_SERVICE_CLIENT_ID`` / ``PREVENTION_SHARING_SERVICE_CLIENT_SECRET`` name a
-client of tenant 100000 with the single role ``department_liaison`` (the least role Notify admits;
-its tenant reaches every province's recipients). The token is cached until 60 s before it expires.
+own API client ``sharing-service`` through the token endpoint's ``client_credentials`` grant
+(``ServiceTokens``; id and secret from services/common/service_clients.py: the environment or, in
+embedded mode, a 0600 file in the data directory). ``prevention seed`` registers the client in
+identity with tenant 100000 and the single role ``department_liaison`` (the least role Notify
+admits; its tenant reaches every province's recipients). The token is cached until 60 s before it
+expires.
 Without credentials, or when the issuer refuses, ``token()`` raises UNAVAILABLE: the job fails
 loudly (the scheduler logs and counts it), nothing is claimed or marked sent, and the next run
 retries.
@@ -35,7 +37,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import grpc
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -59,15 +60,6 @@ REMINDER_3D, REMINDER_1D, ESCALATION = "reminder_3d", "reminder_1d", "escalation
 # Notification kinds in identity's inboxes (UPPER_SNAKE).
 KINDS = {REMINDER_3D: "RECTIFICATION_DUE_IN_3_DAYS", REMINDER_1D: "RECTIFICATION_DUE_IN_1_DAY",
          ESCALATION: "RECTIFICATION_OVERDUE"}
-
-
-class ServiceClientSettings(BaseSettings):
-    """``PREVENTION_SHARING_SERVICE_CLIENT_ID`` / ``_SECRET``: the sharing service's own API client."""
-
-    model_config = SettingsConfigDict(env_prefix="PREVENTION_SHARING_SERVICE_", extra="ignore")
-
-    client_id: str = ""
-    client_secret: str = ""
 
 
 class ServiceTokens:

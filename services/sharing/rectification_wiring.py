@@ -8,10 +8,10 @@ from services.common.channels import open_channel
 from services.common.clock import SystemClock
 from services.common.lease import leader_lock
 from services.common.mtls import tls_files
+from services.common.service_clients import service_client_id, service_client_secret
 from services.common.storage import object_store
 from services.sharing.rectification_jobs import (
     DeadlineJob,
-    ServiceClientSettings,
     ServiceTokens,
     deadline_background,
     identity_notifier,
@@ -28,8 +28,8 @@ def wire_rectification(servicer, *, database, settings, clock, addresses: dict, 
     channel = open_channel(addresses["identity"], default_timeout=settings.grpc_default_timeout_seconds,
                            tracer_provider=tracer_provider, tls=tls_files(settings))
     identity = identity_pb2_grpc.IdentityServiceStub(channel)
-    client = ServiceClientSettings()
-    tokens = ServiceTokens(client_id=client.client_id, client_secret=client.client_secret,
+    tokens = ServiceTokens(client_id=service_client_id("sharing"),
+                           client_secret=service_client_secret(settings.data_dir, "sharing"),
                            issue=identity_token_issuer(identity))
     job = DeadlineJob(sessionmaker=database.sessionmaker, tokens=tokens, notifier=identity_notifier(identity))
     background.append(deadline_background(job=job, clock=clock or SystemClock(),

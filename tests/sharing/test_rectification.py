@@ -425,3 +425,38 @@ async def test_demo_seed_has_a_notice_in_every_state_and_is_idempotent(db_factor
             assert "Work Safety Law" in escalated.enforcement_referral
     finally:
         await database.dispose()
+
+
+async def test_the_seeded_service_client_gets_a_token_from_the_embedded_issuer(platform, tmp_path):
+    """`prevention seed` registers the sharing service's client; the service logs in with the
+    secret it finds in the data directory (client_credentials) and gets a tenant-100000 liaison token."""
+    import grpc
+    import jwt
+    from prevention.identity.v1 import identity_pb2_grpc
+
+    from services.common.db import Database
+    from services.common.service_clients import service_client_id, service_client_secret
+    from services.identity.seed import seed as identity_seed
+    from services.sharing.rectification_jobs import identity_token_issuer
+
+    settings = platform.settings.model_copy(update={"data_dir": tmp_path})
+    database = Database(platform.urls["identity"])
+    try:
+        for _ in range(2):  # idempotent
+            async with database.session() as session:
+                assert (await identity_seed(session, settings=settings))["service_clients"] == 1
+    finally:
+        await database.dispose()
+    assert oct((tmp_path / "service-client-sharing.secret").stat().st_mode & 0o777) == "0o600"
+
+    async with grpc.aio.insecure_channel(platform.addresses["identity"]) as channel:
+        issue = identity_token_issuer(identity_pb2_grpc.IdentityServiceStub(channel))
+        tokens = ServiceTokens(client_id=service_client_id("sharing"),
+                               client_secret=service_client_secret(tmp_path, "sharing"), issue=issue)
+        token = await tokens.token()
+        assert await tokens.token() == token  # cached
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["tenant"] == "100000" and claims["realm_access"]["roles"] == ["department_liaison"]
+        assert claims["azp"] == "sharing-service"
+        with pytest.raises(Unavailable):
+            await ServiceTokens(client_id="sharing-service", client_secret="wrong", issue=issue).token()
