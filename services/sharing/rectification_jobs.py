@@ -34,7 +34,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import grpc
 from sqlalchemy import select, update
@@ -184,6 +184,7 @@ class DeadlineJob:
         self.sessionmaker, self.tokens, self.notifier = sessionmaker, tokens, notifier
 
     async def __call__(self, now: datetime) -> None:
+        now = as_utc(now).astimezone(UTC)  # stored times are UTC (SQLite compares them as text)
         token = await self.tokens.token()  # no token: fail before claiming anything
         await self.escalate_overdue(now)
         await self.claim_reminders(now)

@@ -128,3 +128,16 @@ async def test_validation_and_access(platform, issuer):
                                                                  roles=("ministry_operator",))), 403)
     assert_problem(await platform.client.get(url, headers=eo(issuer, employers[0])), 403)
     assert (await platform.client.get(url, headers=po(issuer))).json() == created  # unchanged
+
+
+async def test_list_pages_by_inspection_date(platform, issuer):
+    tenant = "140100"  # a city of Shanxi: only this test lists there
+    headers = bearer(issuer, tenant=tenant, roles=("provincial_operator",))
+    ids = []
+    for day in ("2026-10-01", "2026-10-03", "2026-10-02"):
+        ids.append((await create(platform, issuer, inspection([org()], inspection_date=day), headers=headers))["id"])
+    first = (await platform.client.get(URL, params={"page_size": 2}, headers=headers)).json()
+    assert [i["id"] for i in first["joint_inspections"]] == [ids[1], ids[2]]
+    second = (await platform.client.get(URL, params={"page_size": 2, "page_token": first["next_page_token"]},
+                                        headers=headers)).json()
+    assert [i["id"] for i in second["joint_inspections"]] == [ids[0]] and not second["next_page_token"]

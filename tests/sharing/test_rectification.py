@@ -460,3 +460,20 @@ async def test_the_seeded_service_client_gets_a_token_from_the_embedded_issuer(p
         assert claims["azp"] == "sharing-service"
         with pytest.raises(Unavailable):
             await ServiceTokens(client_id="sharing-service", client_secret="wrong", issue=issue).token()
+
+
+async def test_list_pages_newest_first_and_filters_by_state(platform, issuer):
+    department, employer = org(), org()
+    ids = [(await issue(platform, issuer, department, employer))["id"] for _ in range(3)]
+    headers = dl(issuer, department)
+    first = (await platform.client.get(URL, params={"page_size": 2}, headers=headers)).json()
+    assert [n["id"] for n in first["rectification_notices"]] == ids[::-1][:2] and first["next_page_token"]
+    second = (await platform.client.get(URL, params={"page_size": 2, "page_token": first["next_page_token"]},
+                                        headers=headers)).json()
+    assert [n["id"] for n in second["rectification_notices"]] == [ids[0]] and not second["next_page_token"]
+    await platform.client.post(f"{URL}/{ids[1]}/respond", json={"response": "done"}, headers=eo(issuer, employer))
+    responded = (await platform.client.get(URL, params={"state": "responded"}, headers=headers)).json()
+    assert [n["id"] for n in responded["rectification_notices"]] == [ids[1]]
+    # A page token is bound to its filter.
+    assert_problem(await platform.client.get(URL, params={"page_size": 2, "page_token": first["next_page_token"],
+                                                          "state": "issued"}, headers=headers), 400)
