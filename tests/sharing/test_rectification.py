@@ -477,3 +477,22 @@ async def test_list_pages_newest_first_and_filters_by_state(platform, issuer):
     # A page token is bound to its filter.
     assert_problem(await platform.client.get(URL, params={"page_size": 2, "page_token": first["next_page_token"],
                                                           "state": "issued"}, headers=headers), 400)
+
+
+async def test_new_tables_have_forced_row_level_security_on_postgresql(platform):
+    from sqlalchemy import text
+
+    from services.common.db import Database
+
+    database = Database(platform.urls["sharing"])
+    try:
+        if database.url.get_backend_name() != "postgresql":
+            pytest.skip("row-level security is PostgreSQL's")
+        async with database.session() as session:
+            rows = (await session.execute(text(
+                "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname IN "
+                "('rectification_notices', 'rectification_transitions', 'rectification_evidence', "
+                "'rectification_dispatches', 'joint_inspections')"))).all()
+    finally:
+        await database.dispose()
+    assert len(rows) == 5 and all(r.relrowsecurity and r.relforcerowsecurity for r in rows), rows
