@@ -27,6 +27,7 @@ from gateway.schemas.rectification import (
     RectificationNoticeCreate,
     RectificationNoticeList,
     RectificationResponseIn,
+    RequiredReason,
     State,
 )
 
@@ -115,7 +116,7 @@ async def verify_rectification_notice(notice_id: Id, body: Reason, caller: Curre
 
 
 @router.post("/rectification-notices/{notice_id}/return", response_model=RectificationNotice)
-async def return_rectification_notice(notice_id: Id, body: Reason, caller: CurrentCaller,
+async def return_rectification_notice(notice_id: Id, body: RequiredReason, caller: CurrentCaller,
                                       backends: BackendsDep) -> RectificationNotice:
     """responded -> returned for rework (a reason is required)."""
     response = await backends.sharing.ReturnRectificationNotice(

@@ -10,6 +10,7 @@ from prevention.sharing.v1 import rectification_pb2 as pb
 from pydantic import BaseModel, Field
 
 from gateway.schemas.common import Strict
+from gateway.schemas.sharing import DATE, ORGANISATION
 from services.common.enums import EnumLabels
 
 STATE = EnumLabels(pb.RectificationState)
@@ -19,7 +20,18 @@ LAW = EnumLabels(pb.EnforcementLaw)
 State = Literal["issued", "responded", "returned", "closed", "escalated"]
 SourceType = Literal["hazard_report", "measurement_exceedance", "inspection_finding"]
 Law = Literal["work_safety_law", "occupational_disease_prevention_law"]
-DATE_FIELD = {"min_length": 10, "max_length": 10, "json_schema_extra": {"format": "date"}}
+DATE_FIELD = {"min_length": 10, "max_length": 10, "json_schema_extra": {"pattern": DATE, "format": "date"}}
+ORGANISATION_FIELD = {"max_length": 128, "json_schema_extra": {"pattern": ORGANISATION}}
+ORGANISATIONS = {"items": {"type": "string", "maxLength": 128, "pattern": ORGANISATION}}
+_SEGMENT = r"[a-zA-Z][a-zA-Z0-9]{0,47}/[A-Za-z0-9_-]{1,64}"
+SOURCE = rf"^{_SEGMENT}(/{_SEGMENT})?$"
+TEXT = {"json_schema_extra": {"pattern": r"\S"}}
+ID = r"^[0-9a-f]{32}$"
+_FILE_CHAR = r"[^/\\\x00-\x1f\x7f]"
+FILE_NAME = rf"^{_FILE_CHAR}*[^/\\\s\x00-\x1f\x7f]{_FILE_CHAR}*$"
+# What evidence may be: documents, photographs, video, spreadsheets.
+EvidenceType = Literal["application/pdf", "image/png", "image/jpeg", "video/mp4",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
 
 
 def _time(ts) -> datetime:
@@ -27,10 +39,11 @@ def _time(ts) -> datetime:
 
 
 class RectificationNoticeCreate(Strict):
-    employer: str = Field(max_length=128, description="The employer, organisations/{id}")
-    source: str = Field(max_length=200, description="What raised it, e.g. hazardReports/{id}")
+    employer: str = Field(description="The employer, organisations/{id}", **ORGANISATION_FIELD)
+    source: str = Field(max_length=200, description="What raised it, e.g. hazardReports/{id}",
+                        json_schema_extra={"pattern": SOURCE})
     source_type: SourceType
-    required_action: str = Field(max_length=5000)
+    required_action: str = Field(min_length=1, max_length=5000, **TEXT)
     deadline_date: str = Field(description="YYYY-MM-DD (CST); due at the end of that day", **DATE_FIELD)
     law: Law | None = Field(default=None, description="Default by source type; required for inspection findings")
 
@@ -45,15 +58,21 @@ class Reason(Strict):
     reason: str = Field(default="", max_length=2000)
 
 
+class RequiredReason(Strict):
+    reason: str = Field(min_length=1, max_length=2000, description="Why the response is returned for rework",
+                        **TEXT)
+
+
 class RectificationResponseIn(Strict):
-    response: str = Field(max_length=10_000)
-    evidence: list[str] = Field(default_factory=list, max_length=20,
-                                description="Evidence ids from the upload step")
+    response: str = Field(min_length=1, max_length=10_000, **TEXT)
+    evidence: list[str] = Field(default_factory=list, max_length=20, description="Evidence ids from the upload step",
+                                json_schema_extra={"items": {"type": "string", "pattern": ID}})
 
 
 class EvidenceUploadIn(Strict):
-    file_name: str = Field(max_length=255)
-    content_type: str = Field(max_length=128)
+    file_name: str = Field(min_length=1, max_length=255, description="No slashes or control characters",
+                           json_schema_extra={"pattern": FILE_NAME})
+    content_type: EvidenceType
 
 
 class Transition(BaseModel):
@@ -133,18 +152,21 @@ class RectificationNoticeList(BaseModel):
 
 
 class FindingIn(Strict):
-    id: str = Field(default="", max_length=32, description="Keep an existing finding by repeating its id")
-    employer: str = Field(max_length=128, description="One of the inspected employers, organisations/{id}")
-    description: str = Field(max_length=5000)
+    id: str = Field(default="", max_length=32, description="Keep an existing finding by repeating its id",
+                    json_schema_extra={"pattern": r"^([0-9a-f]{32})?$"})
+    employer: str = Field(description="One of the inspected employers, organisations/{id}", **ORGANISATION_FIELD)
+    description: str = Field(min_length=1, max_length=5000, **TEXT)
     required_action: str = Field(default="", max_length=5000)
     law: Law | None = None
 
 
 class JointInspectionIn(Strict):
-    title: str = Field(max_length=200)
+    title: str = Field(min_length=1, max_length=200, **TEXT)
     inspection_date: str = Field(description="YYYY-MM-DD (CST)", **DATE_FIELD)
-    participants: list[str] = Field(max_length=50, description="Participating departments, organisations/{id}")
-    employers: list[str] = Field(max_length=200, description="Employers inspected, organisations/{id}")
+    participants: list[str] = Field(min_length=1, max_length=50, description="Participating departments, "
+                                    "organisations/{id}", json_schema_extra=ORGANISATIONS)
+    employers: list[str] = Field(min_length=1, max_length=200, description="Employers inspected, organisations/{id}",
+                                 json_schema_extra=ORGANISATIONS)
     findings: list[FindingIn] = Field(default_factory=list, max_length=200)
 
     def to_proto(self, inspection_id: str = "") -> pb.JointInspection:

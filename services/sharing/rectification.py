@@ -83,6 +83,9 @@ MAX_RESPONSE = 10_000
 MAX_REASON = 2000
 MAX_EVIDENCE = 20
 EVIDENCE_KIND = "rectification-evidence"
+# What evidence may be: documents, photographs, video, spreadsheets.
+EVIDENCE_CONTENT_TYPES = ("application/pdf", "image/png", "image/jpeg", "video/mp4",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @dataclass(frozen=True)
@@ -312,6 +315,8 @@ async def create_evidence_upload(*, session: AsyncSession, caller: Caller, store
                                  file_name: str, content_type: str, now: datetime) -> tuple[RectificationEvidence, str]:
     """A presigned PUT for one evidence file (the employer's officers, while the notice awaits a response)."""
     name = _check_file_name(file_name)
+    if (content_type or "").strip() not in EVIDENCE_CONTENT_TYPES:
+        raise InvalidArgument.field("content_type", f"must be one of {', '.join(EVIDENCE_CONTENT_TYPES)}")
     row = await get_notice(session=session, caller=caller, notice_id=notice_id)
     check_transition(row, "respond")
     evidence_id = uuid.uuid4().hex

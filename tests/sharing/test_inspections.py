@@ -109,12 +109,15 @@ async def test_raise_without_law_or_with_a_past_deadline_names_the_field(platfor
 
 async def test_validation_and_access(platform, issuer):
     employers = [org()]
-    bad = inspection(employers, title=" ", participants=[], inspection_date="2026-02-30",
+    bad = inspection(employers, title=" ", inspection_date="2026-02-30",
                      findings=[{"employer": org(), "description": "x", "law": "work_safety_law"}])
     problem = assert_problem(await platform.client.post(URL, json=bad, headers=po(issuer)), 400)
     assert sorted(v["field"] for v in problem["violations"]) == [
         "joint_inspection.findings[0].employer", "joint_inspection.inspection_date",
-        "joint_inspection.participants", "joint_inspection.title"], problem
+        "joint_inspection.title"], problem
+    problem = assert_problem(await platform.client.post(URL, json=inspection(employers, participants=[]),
+                                                        headers=po(issuer)), 400)
+    assert [v["field"] for v in problem["violations"]] == ["participants"]
 
     created = await create(platform, issuer, inspection(employers))
     url = f"{URL}/{created['id']}"

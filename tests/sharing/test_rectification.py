@@ -246,10 +246,11 @@ async def test_evidence_upload_download_checksum_and_other_tenant(platform, issu
     for headers in (po(issuer, "110000"), eo(issuer, employer, tenant="110000"), eo(issuer, org())):
         assert_problem(await platform.client.get(download, headers=headers), 404)
     # Bad file names and content types name their field.
-    problem = assert_problem(await platform.client.post(f"{URL}/{notice['id']}/evidence-uploads",
-                                                        json={"file_name": "../x", "content_type": "text/html"},
-                                                        headers=eo(issuer, employer)), 400)
-    assert [v["field"] for v in problem["violations"]] == ["file_name"]
+    for body, field in (({"file_name": "../x", "content_type": "application/pdf"}, "file_name"),
+                        ({"file_name": "x.html", "content_type": "text/html"}, "content_type")):
+        problem = assert_problem(await platform.client.post(f"{URL}/{notice['id']}/evidence-uploads", json=body,
+                                                            headers=eo(issuer, employer)), 400)
+        assert [v["field"] for v in problem["violations"]] == [field]
 
 
 async def test_cst_deadline_edges(platform, issuer):
