@@ -29,6 +29,7 @@ from gateway.routers import (
     notifications,
     oidc,
     records,
+    rectification,
     sharing,
     training,
     users,
@@ -91,7 +92,7 @@ def create_app(
     install_error_handlers(app)
     for router in (identity.router, users.router, sharing.router, training.router, assessment.router,
                    oidc.router, notifications.router, bulletins.router, joint_meetings.router, records.router,
-                   analytics.router):
+                   analytics.router, rectification.router):
         app.include_router(router)
     app.include_router(organisations_routes.router)
     store = object_store(settings)

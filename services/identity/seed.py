@@ -42,6 +42,8 @@ async def seed(session: AsyncSession, *, demo: bool = False, settings=None) -> d
     for row in rows:
         await session.merge(row)
     result: dict = {"tenants": len(rows)}
+    if settings is not None:
+        result["service_clients"] = await _service_clients(session, settings)
     if demo:
         result["credentials"] = await _demo(session, PiiKeyring.from_settings(settings))
     await session.commit()
@@ -75,3 +77,26 @@ async def _demo(session: AsyncSession, keyring: PiiKeyring) -> list[str]:
                               enabled=True, secret_hash=tokens.secret_digest(secret), create_time=now))
         lines.append(f"client {DEMO_CLIENT} tenant 110000 role training_platform secret {secret}")
     return lines
+
+
+# Service identities for scheduled work (services/common/service_clients.py): tenant 100000 with
+# the least role the work needs. sharing: its rectification deadline job calls Notify, which admits
+# operators and department liaisons; a liaison of tenant 100000 reaches every province's users.
+SERVICE_CLIENTS: dict[str, list[str]] = {"sharing": ["department_liaison"]}
+
+
+async def _service_clients(session: AsyncSession, settings) -> int:
+    from services.common.service_clients import service_client_id, service_client_secret
+
+    now = datetime.now(UTC)
+    for service, roles in SERVICE_CLIENTS.items():
+        client_id = service_client_id(service)
+        digest = tokens.secret_digest(service_client_secret(settings.data_dir, service))
+        row = await session.get(ApiClient, client_id)
+        if row is None:
+            session.add(ApiClient(client_id=client_id, display_name=f"{service} service (scheduled work)",
+                                  tenant_code="100000", roles=roles, scopes=[], enabled=True, secret_hash=digest,
+                                  create_time=now))
+        elif row.secret_hash != digest:  # the secret was rotated: the seed job follows it
+            row.secret_hash = digest
+    return len(SERVICE_CLIENTS)

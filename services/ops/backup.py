@@ -48,7 +48,8 @@ __all__ = [
 
 MANIFEST = "manifest.json"
 FORMAT = "prevention-embedded-backup/1"
-KEY_FILES = ("pii-keys.json", "object-url.key")
+# service-client-sharing.secret: the sharing service's API client secret (services/common/service_clients.py).
+KEY_FILES = ("pii-keys.json", "object-url.key", "service-client-sharing.secret")
 POSTGRES_MESSAGE = (
     "{service} uses PostgreSQL (distributed mode): `prevention backup` covers embedded mode only. "
     "Back up PostgreSQL with pg_basebackup plus WAL archiving (point-in-time recovery) and "

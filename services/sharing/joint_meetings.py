@@ -5,7 +5,7 @@ Decisions:
 - A meeting belongs to the caller's tenant; provincial operators and department liaisons of that
   tenant's subtree read and write it (SPEC 7.3 "PO, DL own"); the ministry does not.
 - Minutes and action items are replaced as a whole (the meeting's record is edited, not appended to).
-- Joint inspections with findings raising rectification notices (the rest of SH-6) are not here yet.
+- Joint inspections with findings raising rectification notices (the rest of SH-6): inspections.py.
 """
 
 from __future__ import annotations

@@ -20,5 +20,8 @@ async def seed(session: AsyncSession, *, demo: bool = False, settings=None) -> d
         from services.sharing import exposure
         from services.sharing.records import today_cst
         counts["exposure"] = await exposure.seed_demo(session, last_year=today_cst().year - 1)
+    if demo:
+        from services.sharing.rectification_seed import seed_demo_notices
+        counts["rectification_notices"] = await seed_demo_notices(session)
     await session.commit()
     return counts

@@ -20,8 +20,10 @@ from services.sharing.models import Accident, IdempotencyKeys, KeyIndustry, Shar
 from services.sharing.rpc_analytics import AnalyticsRpcs
 from services.sharing.rpc_bulletins import BulletinRpcs
 from services.sharing.rpc_feed import FeedRpcs
+from services.sharing.rpc_inspections import InspectionRpcs
 from services.sharing.rpc_joint_meetings import JointMeetingRpcs
 from services.sharing.rpc_records import RecordRpcs
+from services.sharing.rpc_rectification import RectificationRpcs
 
 _SEVERITY = EnumLabels(sharing_pb2.AccidentSeverity)
 _RECORD_STATUS = EnumLabels(sharing_pb2.RecordStatus)
@@ -86,8 +88,8 @@ def agreement_to_proto(row: SharingAgreement) -> sharing_pb2.SharingAgreement:
     return message
 
 
-class SharingServicer(BulletinRpcs, JointMeetingRpcs, RecordRpcs, FeedRpcs, AnalyticsRpcs,
-                      sharing_pb2_grpc.SharingServiceServicer):
+class SharingServicer(BulletinRpcs, JointMeetingRpcs, RecordRpcs, FeedRpcs, AnalyticsRpcs, RectificationRpcs,
+                      InspectionRpcs, sharing_pb2_grpc.SharingServiceServicer):
     def __init__(self, database: Database, export_quota: int | None = None):
         self.db = database
         if export_quota is not None:
@@ -302,9 +304,18 @@ class SharingServicer(BulletinRpcs, JointMeetingRpcs, RecordRpcs, FeedRpcs, Anal
 POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
 
-def build(*, database: Database, settings=None, clock=None, **_) -> Registration:
+def build(*, database: Database, settings=None, clock=None, addresses=None, tracer_provider=None,
+          **_) -> Registration:
     servicer = SharingServicer(database, export_quota=getattr(settings, "sharing_export_quota_per_hour", None))
     background = []
+    channels = []
+    if clock is not None:
+        servicer.clock = clock
+    if settings is not None:  # rectification: evidence store, deadline reminders and escalation (SH-5)
+        from services.sharing.rectification_wiring import wire_rectification
+        channels = wire_rectification(servicer, database=database, settings=settings, clock=clock,
+                                      addresses=addresses or {}, tracer_provider=tracer_provider,
+                                      background=background)
     if settings is not None:  # the exchange log's periodic checkpoint to object storage (SH-4)
         from services.common.clock import SystemClock
         from services.common.lease import leader_lock
@@ -318,4 +329,5 @@ def build(*, database: Database, settings=None, clock=None, **_) -> Registration
         service_names=[sharing_pb2.DESCRIPTOR.services_by_name["SharingService"].full_name],
         policy=Policy.load(POLICY_FILE),
         background=background,
+        channels=channels,
     )

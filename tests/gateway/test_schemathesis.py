@@ -25,7 +25,8 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 
 import tests.gateway.schemathesis_hooks
-import tests.gateway.schemathesis_identity_hooks  # noqa: F401 - likewise for identity
+import tests.gateway.schemathesis_identity_hooks
+import tests.gateway.schemathesis_rectification_hooks  # noqa: F401 - likewise for rectification
 import tests.gateway.schemathesis_sharing_hooks as _sharing_hooks  # noqa: F401 - likewise for sharing
 from gateway.app import create_app
 from tests.gateway import schemathesis_notification_hooks  # noqa: F401 - likewise for notifications

@@ -373,3 +373,98 @@ SAMPLES.update({
 
 SAMPLES["PUT /v1/exposure"] = Sample(body=lambda: {"exposures": [
     {"industry_code": "C26", "year": 2025, "insured_persons": 120_000, "hours_worked": 240_000_000}]})
+# -- sharing: rectification notices (SH-5) and joint inspections (SH-6) ------------------------------
+
+RECTIFICATION_READERS = ("rectification notices are read by the issuing department, the tenant's PO and the "
+                         "employer's officers only (not the ministry), so the ministry-reads-200 leg does not "
+                         "apply; foreign ids answering 404 are tested in tests/sharing/test_rectification.py")
+INSPECTION_READERS = ("joint inspections are read by the tenant's PO and DL only (not the ministry); foreign ids "
+                      "answering 404 are tested in tests/sharing/test_inspections.py")
+
+
+def rectification_notice_body(employer: str = "") -> dict:
+    from datetime import timedelta
+
+    from services.common.clock import SystemClock, cst_date
+
+    deadline = cst_date(SystemClock().now()) + timedelta(days=30)
+    return {"employer": employer or f"organisations/{uuid.uuid4().hex}",
+            "source": f"hazardReports/{uuid.uuid4().hex}", "source_type": "hazard_report",
+            "required_action": "Fit guardrails.", "deadline_date": deadline.isoformat()}
+
+
+def rectification_notice_in(tenant: str, *, with_evidence: bool = False):
+    async def make(platform, issuer) -> Params:
+        employer = uuid.uuid4().hex
+        token = issuer.token(tenant=tenant, roles=["provincial_operator"])
+        response = await platform.client.post("/v1/rectification-notices",
+                                              json=rectification_notice_body(f"organisations/{employer}"),
+                                              headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        params = {"notice_id": response.json()["id"]}
+        if with_evidence:
+            officer = issuer.token(tenant=tenant, roles=["employer_officer"], org=employer)
+            upload = await platform.client.post(
+                f"/v1/rectification-notices/{params['notice_id']}/evidence-uploads",
+                json={"file_name": "photo.pdf", "content_type": "application/pdf"},
+                headers={"Authorization": f"Bearer {officer}"})
+            assert upload.status_code == 201, upload.text
+            params["evidence_id"] = upload.json()["evidence"]["id"]
+        return params
+    return make
+
+
+def joint_inspection_body() -> dict:
+    employer = f"organisations/{uuid.uuid4().hex}"
+    return {"title": f"harness {uuid.uuid4().hex[:8]}", "inspection_date": "2026-11-20",
+            "participants": [f"organisations/{uuid.uuid4().hex}"], "employers": [employer],
+            "findings": [{"employer": employer, "description": "Blocked exit.", "required_action": "Clear it.",
+                          "law": "work_safety_law"}]}
+
+
+def joint_inspection_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        token = issuer.token(tenant=tenant, roles=["provincial_operator"])
+        response = await platform.client.post("/v1/joint-inspections", json=joint_inspection_body(),
+                                              headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        return {"inspection_id": response.json()["id"], "finding_id": response.json()["findings"][0]["id"]}
+    return make
+
+
+def _joint_inspection_update() -> dict:
+    body = joint_inspection_body()
+    body["findings"] = []
+    return body
+
+
+def _raise_body() -> dict:
+    return {"deadline_date": rectification_notice_body()["deadline_date"]}
+
+
+_NOTICE = rectification_notice_in(TENANT_A)
+_INSPECTION = joint_inspection_in(TENANT_A)
+SAMPLES.update({
+    "POST /v1/rectification-notices": Sample(body=rectification_notice_body),
+    "GET /v1/rectification-notices/{notice_id}": Sample(own=_NOTICE, not_tenant_data=RECTIFICATION_READERS),
+    "POST /v1/rectification-notices/{notice_id}/evidence-uploads": Sample(
+        own=_NOTICE, not_tenant_data=RECTIFICATION_READERS,
+        body=lambda: {"file_name": "photo.pdf", "content_type": "application/pdf"}),
+    "GET /v1/rectification-notices/{notice_id}/evidence/{evidence_id}/download": Sample(
+        own=rectification_notice_in(TENANT_A, with_evidence=True), not_tenant_data=RECTIFICATION_READERS),
+    "POST /v1/rectification-notices/{notice_id}/respond": Sample(
+        own=_NOTICE, not_tenant_data=RECTIFICATION_READERS, body=lambda: {"response": "Done.", "evidence": []}),
+    "POST /v1/rectification-notices/{notice_id}/verify": Sample(own=_NOTICE, not_tenant_data=RECTIFICATION_READERS,
+                                                                body=dict),
+    "POST /v1/rectification-notices/{notice_id}/return": Sample(own=_NOTICE, not_tenant_data=RECTIFICATION_READERS,
+                                                                body=lambda: {"reason": "incomplete"}),
+    "POST /v1/rectification-notices/{notice_id}/escalate": Sample(own=_NOTICE, not_tenant_data=RECTIFICATION_READERS,
+                                                                  body=dict),
+    "POST /v1/joint-inspections": Sample(body=joint_inspection_body),
+    "GET /v1/joint-inspections/{inspection_id}": Sample(own=_INSPECTION, not_tenant_data=INSPECTION_READERS),
+    "PUT /v1/joint-inspections/{inspection_id}": Sample(own=_INSPECTION, not_tenant_data=INSPECTION_READERS,
+                                                        body=_joint_inspection_update),
+    "DELETE /v1/joint-inspections/{inspection_id}": Sample(own=_INSPECTION, not_tenant_data=INSPECTION_READERS),
+    "POST /v1/joint-inspections/{inspection_id}/findings/{finding_id}/raise-notice": Sample(
+        own=_INSPECTION, not_tenant_data=INSPECTION_READERS, body=_raise_body),
+})
