@@ -21,7 +21,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, false, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -245,7 +245,31 @@ async def create_record(*, session: AsyncSession, caller: Caller, kind: RecordTy
     await changes.record_changed(session, record_type=kind.name, kind="published", record_id=row.id,
                                  before=None, after=changes.snapshot(row, kind.fields))
     await _log(session, caller, "publish", [row.id], kind.name)
+    await _raise_rectification(session, caller, kind, row)
     return row, True
+
+
+# Days an employer has to rectify what a published record shows (SPEC SH-5), from the day of
+# publishing in China Standard Time; the issuer may set another deadline on a notice it issues itself.
+RECTIFICATION_DAYS = 30
+
+
+async def _raise_rectification(session: AsyncSession, caller: Caller, kind: RecordType, row) -> None:
+    """A hazard report, or a measurement over its limit, raises a rectification notice to the
+    employer in the same transaction (SPEC SH-5); the notice cites the law for its source type."""
+    from services.sharing import rectification  # rectification imports this module
+
+    if kind.name == "hazard_reports":
+        source_type, action = rectification.HAZARD_REPORT, f"Eliminate the reported {row.level} hazard ({row.category})"
+    elif kind.name == "measurements" and row.exceedance:
+        source_type = rectification.MEASUREMENT_EXCEEDANCE
+        action = f"Bring {row.factor} below its occupational exposure limit ({row.limit_value} {row.unit})"
+    else:
+        return
+    now = datetime.now(UTC)
+    await rectification.raise_notice(
+        session, caller, source=f"{collection(kind)}/{row.id}", source_type=source_type, employer=row.employer,
+        required_action=action, deadline_date=cst_date(now) + timedelta(days=RECTIFICATION_DAYS), now=now)
 
 
 def _published_differently(kind: RecordType, existing) -> AlreadyExists:
