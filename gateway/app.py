@@ -23,6 +23,7 @@ from gateway.problems import install_error_handlers
 from gateway.routers import (
     assessment,
     bulletins,
+    console,
     identity,
     joint_meetings,
     notifications,
@@ -91,6 +92,7 @@ def create_app(
                    oidc.router, notifications.router, bulletins.router, joint_meetings.router):
         app.include_router(router)
     app.include_router(organisations_routes.router)
+    app.include_router(console.router)  # the operator web console (GW-5)
     store = object_store(settings)
     if isinstance(store, LocalObjectStore):  # embedded mode: the gateway serves presigned URLs
         app.state.object_store = store
