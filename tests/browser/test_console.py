@@ -55,6 +55,7 @@ async def sign_in(browser, p, username: str, *, viewport=DESKTOP, clock: bool = 
     await page.goto(f"{p.url}/console")
     await page.locator("#sign-in").click()
     await page.wait_for_url(re.compile(r".*/openid-connect/auth\?.*"))
+    assert await no_horizontal_scroll(page), "the issuer's login page"
     await page.get_by_label("用户名").fill(username)
     await page.get_by_label("密码").fill(p.credentials[username]["password"])
     await page.get_by_label("动态口令").fill(p.totp(username))
@@ -226,3 +227,45 @@ async def test_tokens_are_renewed_before_expiry_and_idle_signs_out(console_platf
     await page.clock.run_for((p.settings.console_idle_timeout_seconds + 1) * 1000)
     await page.locator("[data-reason=idle]").wait_for()
     assert "15" in await page.locator("[data-reason=idle]").inner_text()
+
+
+async def test_keyboard_skip_link_and_focus(console_platform, chromium):
+    p = console_platform
+    s = await sign_in(chromium, p, BEIJING)
+    page = s.page
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("() => document.activeElement.id") == "skip-link"
+    box = await page.locator("#skip-link").bounding_box()
+    assert box and box["x"] >= 0 and box["y"] >= 0, "the skip link is visible when focused"
+    await page.keyboard.press("Enter")
+    assert await page.evaluate("() => document.activeElement.id") == "main"
+    assert page.url.endswith("#/inbox"), "skipping does not navigate"
+    # The navigation works from the keyboard, and the new page's heading takes the focus.
+    await page.get_by_role("link", name="事故统计").focus()
+    await page.keyboard.press("Enter")
+    await page.locator("#accidents-table").wait_for()
+    assert await page.evaluate("() => document.activeElement.tagName") == "H1"
+
+
+async def test_error_and_empty_states_say_what_to_do(console_platform, chromium, artifacts):
+    p = console_platform
+    s = await sign_in(chromium, p, MINISTRY)
+    page = s.page
+
+    async def unavailable(route):
+        await route.fulfill(status=503, content_type="application/problem+json",
+                            body='{"title": "Service Unavailable", "status": 503, "request_id": "req-123"}')
+
+    await page.route("**/v1/accidents?*", unavailable)
+    await open_accidents(page)
+    alert = page.locator("[data-state=error]")
+    assert "重试" in await alert.inner_text() and "req-123" in await alert.inner_text()
+    await shot(page, artifacts, "accidents-error")
+    await page.unroute("**/v1/accidents?*")
+    await alert.get_by_role("button", name="重试").click()
+    await page.locator("#accidents-table").wait_for()
+    # A province without records: the empty state says where figures come from.
+    await page.get_by_label("统计范围").select_option("310000")
+    empty = page.locator("[data-state=empty]")
+    assert "上报" in await empty.inner_text()
+    await shot(page, artifacts, "accidents-empty")

@@ -15,6 +15,11 @@ const charts = new Map();
 window.preventionConsole = { chart: (id) => charts.get(id) ?? null };
 
 const main = document.getElementById('main');
+// The skip link must not change the hash: the hash is the router's.
+document.getElementById('skip-link').addEventListener('click', (event) => {
+  event.preventDefault();
+  main.focus();
+});
 let signedOutReason = '';
 let signInError = '';
 
