@@ -104,8 +104,9 @@ async def test_ministry_operator_sees_inbox_and_the_national_chart(console_platf
 
     # Mark one read: the API agrees, and the page says one fewer is unread.
     unread_before = inbox["unread_count"]
-    await items.nth(0).get_by_role("button").click()
-    await page.locator(".inbox li.read").first.wait_for()
+    assert unread_before >= 1 and await page.locator(".inbox li.unread").count() == unread_before
+    await page.locator(".inbox li.unread").first.get_by_role("button").click()
+    await page.locator(".inbox li.unread").nth(unread_before - 1).wait_for(state="detached")
     after = await p.get(MINISTRY, "/v1/notifications")
     assert after["unread_count"] == unread_before - 1
     assert str(after["unread_count"]) in await page.locator("#unread-count").inner_text()
