@@ -14,6 +14,7 @@ import html
 import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
@@ -47,10 +48,17 @@ def _not_found() -> Response:
 
 
 def _index(request: Request) -> HTMLResponse:
+    """The page, told its idle timeout and its issuer (the embedded one on this gateway, or
+    Keycloak in distributed mode, whose origin the token calls may then reach)."""
     settings = request.app.state.settings
+    issuer = settings.oidc_issuer.rstrip("/")
+    parts = urlsplit(issuer)
     page = (CONSOLE_DIR / "index.html").read_text(encoding="utf-8")
     page = page.replace("{{idle_seconds}}", html.escape(str(settings.console_idle_timeout_seconds)))
-    return HTMLResponse(page, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+    page = page.replace("{{oidc_issuer}}", html.escape(issuer))
+    csp = CSP.replace("connect-src 'self'", f"connect-src 'self' {parts.scheme}://{parts.netloc}")
+    return HTMLResponse(page, headers={**SECURITY_HEADERS, "Content-Security-Policy": csp,
+                                       "Cache-Control": "no-store"})
 
 
 @router.get("/console", response_class=HTMLResponse)

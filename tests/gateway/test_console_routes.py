@@ -26,6 +26,9 @@ async def test_the_page_carries_the_security_headers(platform, path):
     assert response.headers["cache-control"] == "no-store"
     page = response.text
     assert f'content="{platform.settings.console_idle_timeout_seconds}"' in page
+    assert f'content="{platform.settings.oidc_issuer}"' in page
+    issuer = platform.settings.oidc_issuer.split("/realms/")[0]
+    assert f"connect-src 'self' {issuer};" in csp, "token calls may reach the issuer's origin"
     assert "<script>" not in page and 'type="module" src="/console/app/main.js"' in page
 
 

@@ -1,9 +1,11 @@
-// Sign-in through the platform's OIDC issuer: authorization code + PKCE (S256) for the public
+// Sign-in through the platform's OIDC issuer (Keycloak-shaped routes): authorization code + PKCE (S256) for the public
 // client `prevention-console`. Tokens live in this module's memory only (never in storage): a
 // reload signs in again. Only the PKCE verifier and state wait in sessionStorage across the
 // redirect, and are removed as soon as the callback reads them.
 const CLIENT_ID = 'prevention-console';
-const OIDC = '/realms/prevention/protocol/openid-connect';
+// The issuer the gateway names: its own embedded one, or Keycloak in distributed mode.
+const ISSUER = document.querySelector('meta[name="prevention-oidc-issuer"]')?.content || '/realms/prevention';
+const OIDC = `${ISSUER}/protocol/openid-connect`;
 const PENDING_KEY = 'prevention-console-pkce';
 const REFRESH_MARGIN_SECONDS = 60;
 const ACTIVITY_EVENTS = ['pointerdown', 'keydown', 'wheel', 'touchstart'];
