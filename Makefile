@@ -11,13 +11,19 @@ BENCH_SCALE ?= 0.01
 PYTEST_ARGS ?=
 
 OIDC_TEST_ISSUER := tests/support/oidc/node_modules/.package-lock.json
+# The web console's browser libraries (Apache ECharts), served by the gateway from node_modules.
+CONSOLE_VENDOR := gateway/console/node_modules/.package-lock.json
+# Debian's chromium for the browser tests (tests/browser, Playwright with executable_path).
+CHROMIUM := /usr/bin/chromium
+# A CJK font, so the console's zh-CN screenshots show characters rather than boxes.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 # checkov scans the rendered chart; it pins packages the platform's venv needs newer, so it
 # gets a venv of its own.
 CHECKOV := .venv-checkov/bin/checkov
 
 .PHONY: setup up test bench lint gen openapi clean
 
-setup: $(INSTALLED)
+setup: $(INSTALLED) $(CONSOLE_VENDOR)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,10 +48,16 @@ $(CHECKOV):
 $(OIDC_TEST_ISSUER): tests/support/oidc/package.json tests/support/oidc/package-lock.json
 	npm ci --prefix tests/support/oidc --no-audit --no-fund --loglevel=error
 
+$(CONSOLE_VENDOR): gateway/console/package.json gateway/console/package-lock.json
+	npm ci --prefix gateway/console --no-audit --no-fund --loglevel=error
+
+$(CHROMIUM) $(CJK_FONT):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei
+
 up: setup
 	$(BIN)/prevention up
 
-test: setup $(OIDC_TEST_ISSUER) $(CHECKOV)
+test: setup $(OIDC_TEST_ISSUER) $(CHECKOV) $(CHROMIUM) $(CJK_FONT)
 	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
@@ -60,4 +72,4 @@ openapi: setup
 	$(BIN)/prevention openapi --write
 
 clean:
-	rm -rf $(VENV) .venv-checkov gen var tests/support/oidc/node_modules
+	rm -rf $(VENV) .venv-checkov gen var tests/support/oidc/node_modules gateway/console/node_modules

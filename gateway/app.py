@@ -24,6 +24,7 @@ from gateway.routers import (
     analytics,
     assessment,
     bulletins,
+    console,
     identity,
     joint_meetings,
     notifications,
@@ -95,6 +96,7 @@ def create_app(
                    analytics.router, rectification.router):
         app.include_router(router)
     app.include_router(organisations_routes.router)
+    app.include_router(console.router)  # the operator web console (GW-5)
     store = object_store(settings)
     if isinstance(store, LocalObjectStore):  # embedded mode: the gateway serves presigned URLs
         app.state.object_store = store

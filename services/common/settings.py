@@ -37,6 +37,8 @@ class PlatformSettings(BaseSettings):
     sharing_export_quota_per_hour: int = Field(default=10, ge=1)
     # Redirect URIs of the web console (authorization code + PKCE); exact match only.
     console_redirect_uris: list[str] = Field(default_factory=list)
+    # The web console signs its user out after this long without input (NF-6 idle timeout).
+    console_idle_timeout_seconds: int = Field(default=900, ge=60, le=86400)
     s3_endpoint: str = ""
     s3_access_key: str = ""
     s3_secret_key: str = ""

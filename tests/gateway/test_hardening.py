@@ -120,6 +120,9 @@ UNDOCUMENTED = {("/openapi.json", "GET"), ("/openapi.json", "HEAD"), ("/docs", "
                 ("/realms/prevention/.well-known/openid-configuration", "GET"), (f"{OIDC}/certs", "GET"),
                 (f"{OIDC}/token", "POST"), (f"{OIDC}/revoke", "POST"), (f"{OIDC}/logout", "POST"),
                 (f"{OIDC}/userinfo", "GET"), (f"{OIDC}/auth", "GET"), (f"{OIDC}/auth", "POST")}
+# The web console's static page and files (gateway/routers/console.py): not part of the REST API.
+UNDOCUMENTED |= {("/console", "GET"), ("/console/callback", "GET"), ("/console/app/{name}", "GET"),
+                 ("/console/vendor/{name}", "GET")}
 
 
 def mounted_routes(app) -> list:
