@@ -1,0 +1,240 @@
+"""Training core over REST (issue 5): the recommended platform list (TR-6, with a public view),
+trainees, programmes, enrolment and offline attendance (TR-2), coverage and its export (TR-5),
+and a trainee's own learning data (NF-8)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from prevention.training.v1 import core_pb2
+
+from gateway.deps import BackendsDep, CurrentCaller
+from gateway.problems import ERROR_RESPONSES
+from gateway.routers.params import IdempotencyKey, PageSize, PageToken, page_size
+from gateway.schemas.training_core import (
+    AttendanceRecord,
+    AttendanceResult,
+    Coverage,
+    Enrolment,
+    EnrolmentCreate,
+    OfflineSession,
+    OfflineSessionCreate,
+    PlatformState,
+    Programme,
+    ProgrammeCreate,
+    ProgrammeList,
+    Trainee,
+    TraineeCreate,
+    TraineeList,
+    TrainingPlatform,
+    TrainingPlatformCreate,
+    TrainingPlatformList,
+    TrainingPlatformStateChange,
+    UncoveredList,
+    UncoveredTrainee,
+)
+from services.common.enums import EnumLabels
+
+router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
+Id = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+TenantCode = Annotated[str, Query(pattern=r"^([0-9]{6})?$", description="Default: the caller's tenant")]
+Year = Annotated[int, Query(ge=0, le=2100, description="0 = the current year")]
+_STATES = EnumLabels(core_pb2.TrainingPlatformState)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# -- recommended platform list (TR-6) ---------------------------------------------------------------
+
+
+@router.post("/training-platforms", response_model=TrainingPlatform, status_code=201)
+async def create_training_platform(body: TrainingPlatformCreate, caller: CurrentCaller, backends: BackendsDep,
+                                   idempotency_key: IdempotencyKey = None) -> TrainingPlatform:
+    """Registers a platform or institution on the caller's tenant list, in state recommended."""
+    response = await backends.training.CreateTrainingPlatform(
+        core_pb2.CreateTrainingPlatformRequest(training_platform=body.to_proto(), request_id=idempotency_key or ""),
+        timeout=backends.timeout)
+    return TrainingPlatform.from_proto(response.training_platform)
+
+
+@router.get("/training-platforms", response_model=TrainingPlatformList)
+async def list_training_platforms(caller: CurrentCaller, backends: BackendsDep, tenant_code: TenantCode = "",
+                                  state: PlatformState | None = None, page_size_: PageSize = 0,
+                                  page_token: PageToken = "") -> TrainingPlatformList:
+    response = await backends.training.ListTrainingPlatforms(
+        core_pb2.ListTrainingPlatformsRequest(tenant_code=tenant_code, state=_STATES.to_proto[state] if state else 0,
+                                              page_size=page_size(page_size_), page_token=page_token),
+        timeout=backends.timeout)
+    return TrainingPlatformList(
+        training_platforms=[TrainingPlatform.from_proto(p) for p in response.training_platforms],
+        next_page_token=response.next_page_token)
+
+
+@router.get("/training-platforms/{platform_id}", response_model=TrainingPlatform)
+async def get_training_platform(platform_id: Id, caller: CurrentCaller, backends: BackendsDep) -> TrainingPlatform:
+    response = await backends.training.GetTrainingPlatform(
+        core_pb2.GetTrainingPlatformRequest(name=f"trainingPlatforms/{platform_id}"), timeout=backends.timeout)
+    return TrainingPlatform.from_proto(response.training_platform)
+
+
+@router.post("/training-platforms/{platform_id}/state", response_model=TrainingPlatform)
+async def change_training_platform_state(platform_id: Id, body: TrainingPlatformStateChange, caller: CurrentCaller,
+                                         backends: BackendsDep) -> TrainingPlatform:
+    """recommended <-> suspended; either -> revoked (final). Illegal transitions answer 409."""
+    response = await backends.training.ChangeTrainingPlatformState(
+        core_pb2.ChangeTrainingPlatformStateRequest(name=f"trainingPlatforms/{platform_id}",
+                                                    state=_STATES.to_proto[body.state], reason=body.reason),
+        timeout=backends.timeout)
+    return TrainingPlatform.from_proto(response.training_platform)
+
+
+@router.get("/public/recommended-platforms", response_model=TrainingPlatformList)
+async def list_recommended_platforms(backends: BackendsDep,
+                                     tenant_code: Annotated[str, Query(pattern=r"^[0-9]{6}$")],
+                                     page_size_: PageSize = 0, page_token: PageToken = "") -> TrainingPlatformList:
+    """No login: a tenant's recommended entries (no client ids, no history)."""
+    response = await backends.training.ListRecommendedPlatforms(
+        core_pb2.ListRecommendedPlatformsRequest(tenant_code=tenant_code, page_size=page_size(page_size_),
+                                                 page_token=page_token), timeout=backends.timeout)
+    return TrainingPlatformList(
+        training_platforms=[TrainingPlatform.from_proto(p) for p in response.training_platforms],
+        next_page_token=response.next_page_token)
+
+
+# -- trainees, programmes, enrolment, offline sessions (TR-2) ---------------------------------------
+
+
+@router.post("/trainees", response_model=Trainee, status_code=201)
+async def create_trainee(body: TraineeCreate, caller: CurrentCaller, backends: BackendsDep,
+                         idempotency_key: IdempotencyKey = None) -> Trainee:
+    """A key-position person of the caller's tenant (an employer officer: of its own employer)."""
+    response = await backends.training.CreateTrainee(
+        core_pb2.CreateTraineeRequest(trainee=body.to_proto(), request_id=idempotency_key or ""),
+        timeout=backends.timeout)
+    return Trainee.from_proto(response.trainee)
+
+
+@router.get("/trainees", response_model=TraineeList)
+async def list_trainees(caller: CurrentCaller, backends: BackendsDep, page_size_: PageSize = 0,
+                        page_token: PageToken = "") -> TraineeList:
+    response = await backends.training.ListTrainees(
+        core_pb2.ListTraineesRequest(page_size=page_size(page_size_), page_token=page_token), timeout=backends.timeout)
+    return TraineeList(trainees=[Trainee.from_proto(t) for t in response.trainees],
+                       next_page_token=response.next_page_token)
+
+
+@router.get("/trainees/me/learning-data", responses={200: {"content": {"application/json": {}}}})
+async def export_my_learning_data(caller: CurrentCaller, backends: BackendsDep) -> Response:
+    """SPEC NF-8: everything the training service holds about the calling trainee, as a JSON download."""
+    response = await backends.training.ExportMyLearningData(core_pb2.ExportMyLearningDataRequest(),
+                                                            timeout=backends.timeout)
+    return Response(content=json.dumps(json.loads(response.json), ensure_ascii=False, indent=2),
+                    media_type="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="learning-data.json"',
+                             "Cache-Control": "private, no-store"})
+
+
+@router.get("/trainees/{trainee_id}", response_model=Trainee)
+async def get_trainee(trainee_id: Id, caller: CurrentCaller, backends: BackendsDep) -> Trainee:
+    response = await backends.training.GetTrainee(core_pb2.GetTraineeRequest(name=f"trainees/{trainee_id}"),
+                                                  timeout=backends.timeout)
+    return Trainee.from_proto(response.trainee)
+
+
+@router.post("/programmes", response_model=Programme, status_code=201)
+async def create_programme(body: ProgrammeCreate, caller: CurrentCaller, backends: BackendsDep,
+                           idempotency_key: IdempotencyKey = None) -> Programme:
+    response = await backends.training.CreateProgramme(
+        core_pb2.CreateProgrammeRequest(programme=body.to_proto(), request_id=idempotency_key or ""),
+        timeout=backends.timeout)
+    return Programme.from_proto(response.programme)
+
+
+@router.get("/programmes", response_model=ProgrammeList)
+async def list_programmes(caller: CurrentCaller, backends: BackendsDep, page_size_: PageSize = 0,
+                          page_token: PageToken = "") -> ProgrammeList:
+    response = await backends.training.ListProgrammes(
+        core_pb2.ListProgrammesRequest(page_size=page_size(page_size_), page_token=page_token),
+        timeout=backends.timeout)
+    return ProgrammeList(programmes=[Programme.from_proto(p) for p in response.programmes],
+                         next_page_token=response.next_page_token)
+
+
+@router.get("/programmes/{programme_id}", response_model=Programme)
+async def get_programme(programme_id: Id, caller: CurrentCaller, backends: BackendsDep) -> Programme:
+    response = await backends.training.GetProgramme(
+        core_pb2.GetProgrammeRequest(name=f"programmes/{programme_id}"), timeout=backends.timeout)
+    return Programme.from_proto(response.programme)
+
+
+@router.post("/programmes/{programme_id}/enrolments", response_model=Enrolment, status_code=201)
+async def create_enrolment(programme_id: Id, body: EnrolmentCreate, caller: CurrentCaller,
+                           backends: BackendsDep) -> Enrolment:
+    """Enrolling an enrolled trainee again answers the existing enrolment."""
+    response = await backends.training.CreateEnrolment(
+        core_pb2.CreateEnrolmentRequest(parent=f"programmes/{programme_id}", trainee=f"trainees/{body.trainee_id}"),
+        timeout=backends.timeout)
+    return Enrolment.from_proto(response.enrolment)
+
+
+@router.post("/programmes/{programme_id}/offline-sessions", response_model=OfflineSession, status_code=201)
+async def create_offline_session(programme_id: Id, body: OfflineSessionCreate, caller: CurrentCaller,
+                                 backends: BackendsDep, idempotency_key: IdempotencyKey = None) -> OfflineSession:
+    response = await backends.training.CreateOfflineSession(
+        core_pb2.CreateOfflineSessionRequest(parent=f"programmes/{programme_id}", offline_session=body.to_proto(),
+                                             request_id=idempotency_key or ""), timeout=backends.timeout)
+    return OfflineSession.from_proto(response.offline_session)
+
+
+@router.post("/offline-sessions/{session_id}/attendance", response_model=AttendanceResult)
+async def record_attendance(session_id: Id, body: AttendanceRecord, caller: CurrentCaller,
+                            backends: BackendsDep) -> AttendanceResult:
+    """Marks enrolled trainees present (idempotent); attendance counts as trained for the course."""
+    response = await backends.training.RecordAttendance(
+        core_pb2.RecordAttendanceRequest(name=f"offlineSessions/{session_id}",
+                                         trainees=[f"trainees/{t}" for t in body.trainee_ids]),
+        timeout=backends.timeout)
+    return AttendanceResult(attendee_count=response.attendee_count)
+
+
+# -- coverage (TR-5) ----------------------------------------------------------------------------------
+
+
+@router.get("/coverage", response_model=Coverage)
+async def get_coverage(caller: CurrentCaller, backends: BackendsDep, tenant_code: TenantCode = "",
+                       year: Year = 0) -> Coverage:
+    """Required vs trained key personnel per tenant subtree, key industry, employer and key position."""
+    response = await backends.training.GetCoverage(core_pb2.GetCoverageRequest(tenant_code=tenant_code, year=year),
+                                                   timeout=backends.timeout)
+    return Coverage.from_proto(response)
+
+
+@router.get("/coverage/uncovered", response_model=UncoveredList)
+async def list_uncovered_trainees(caller: CurrentCaller, backends: BackendsDep, tenant_code: TenantCode = "",
+                                  year: Year = 0, page_size_: PageSize = 0,
+                                  page_token: PageToken = "") -> UncoveredList:
+    """Enrolled key personnel not trained yet, for follow-up (names masked unless the caller may see them)."""
+    response = await backends.training.ListUncoveredTrainees(
+        core_pb2.ListUncoveredTraineesRequest(tenant_code=tenant_code, year=year, page_size=page_size(page_size_),
+                                              page_token=page_token), timeout=backends.timeout)
+    return UncoveredList(
+        trainees=[UncoveredTrainee(trainee_id=t.trainee.removeprefix("trainees/"), display_name=t.display_name,
+                                   tenant_code=t.tenant_code, employer_id=t.employer_id,
+                                   employer_name=t.employer_name, key_industry=t.key_industry,
+                                   key_position=t.key_position) for t in response.trainees],
+        next_page_token=response.next_page_token)
+
+
+@router.get("/coverage/export", response_class=Response,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                                         XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+async def export_coverage(caller: CurrentCaller, backends: BackendsDep, tenant_code: TenantCode = "", year: Year = 0,
+                          format: Annotated[Literal["csv", "xlsx"], Query()] = "csv") -> Response:
+    """The coverage figures and the uncovered people as CSV (UTF-8 with BOM) or XLSX."""
+    response = await backends.training.ExportCoverage(
+        core_pb2.ExportCoverageRequest(tenant_code=tenant_code, year=year, format=format), timeout=backends.timeout)
+    return Response(content=response.content, media_type=response.content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{response.filename}"',
+                             "Cache-Control": "private, no-store"})

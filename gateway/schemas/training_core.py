@@ -1,0 +1,263 @@
+"""REST shapes of the training core (issue 5): recommended platforms, trainees, programmes,
+enrolment, offline sessions, coverage. Rules are the training service's (its violations name
+`training_platform.<field>`, `trainee.<field>`, `programme.<field>`...); they are stated here so the
+contract documents them, not checked a second time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from prevention.training.v1 import core_pb2
+from pydantic import BaseModel, Field
+
+from gateway.schemas.common import Strict
+from services.common.enums import EnumLabels
+
+PlatformState = Literal["recommended", "suspended", "revoked"]
+KeyPosition = Literal["deputy_head_in_charge", "head_of_safety_management", "front_line_team_leader"]
+_STATES = EnumLabels(core_pb2.TrainingPlatformState)
+
+
+def _time(ts) -> datetime | None:
+    return ts.ToDatetime(tzinfo=UTC) if ts.seconds or ts.nanos else None
+
+
+def _id(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
+
+
+class TrainingPlatformCreate(Strict):
+    display_name: str = Field(min_length=1, max_length=200)
+    kind: Literal["platform", "institution"]
+    base_url: str = Field(max_length=2048, description="Public https URL (no loopback, private or link-local "
+                                                         "address); the xAPI account home page of its learners")
+    qualifications: list[str] = Field(default_factory=list, max_length=50)
+    client_ids: list[str] = Field(default_factory=list, max_length=20,
+                                  description="API client ids the platform pushes learning records with")
+
+    def to_proto(self) -> core_pb2.TrainingPlatform:
+        return core_pb2.TrainingPlatform(display_name=self.display_name, kind=self.kind, base_url=self.base_url,
+                                         qualifications=self.qualifications, client_ids=self.client_ids)
+
+
+class TrainingPlatformStateChange(Strict):
+    state: PlatformState
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PlatformTransition(BaseModel):
+    from_state: str
+    to_state: str
+    reason: str
+    actor: str
+    time: datetime | None
+
+
+class TrainingPlatform(BaseModel):
+    id: str
+    tenant_code: str
+    display_name: str
+    kind: str
+    base_url: str
+    qualifications: list[str]
+    client_ids: list[str]
+    state: PlatformState
+    transitions: list[PlatformTransition]
+    create_time: datetime | None
+    update_time: datetime | None
+
+    @classmethod
+    def from_proto(cls, m: core_pb2.TrainingPlatform) -> TrainingPlatform:
+        return cls(id=_id(m.name), tenant_code=m.tenant_code, display_name=m.display_name, kind=m.kind,
+                   base_url=m.base_url, qualifications=list(m.qualifications), client_ids=list(m.client_ids),
+                   state=_STATES.from_proto[m.state],
+                   transitions=[PlatformTransition(from_state=_STATES.from_proto.get(t.from_state, ""),
+                                                   to_state=_STATES.from_proto[t.to_state], reason=t.reason,
+                                                   actor=t.actor, time=_time(t.time)) for t in m.transitions],
+                   create_time=_time(m.create_time), update_time=_time(m.update_time))
+
+
+class TrainingPlatformList(BaseModel):
+    training_platforms: list[TrainingPlatform]
+    next_page_token: str
+
+
+class XapiAccount(Strict):
+    home_page: str = Field(max_length=2048, description="The platform's public URL (SPEC 7.7)")
+    name: str = Field(min_length=1, max_length=255, description="The platform's learner id")
+
+
+class TraineeCreate(Strict):
+    display_name: str = Field(min_length=1, max_length=100, description="Personal data; masked by default")
+    citizen_id: str = Field(default="", max_length=18, description="Optional; stored encrypted, shown masked")
+    employer_id: str = Field(min_length=1, max_length=64, description="The employer's organisation id")
+    employer_name: str = Field(default="", max_length=200)
+    industry_code: str = Field(max_length=8, description="GB/T 4754-2017 code of the employer's industry")
+    key_position: KeyPosition
+    user_id: str = Field(default="", max_length=64, description="The identity user the trainee signs in as")
+    accounts: list[XapiAccount] = Field(default_factory=list, max_length=20)
+
+    def to_proto(self) -> core_pb2.Trainee:
+        return core_pb2.Trainee(
+            display_name=self.display_name, citizen_id=self.citizen_id, employer_id=self.employer_id,
+            employer_name=self.employer_name, industry_code=self.industry_code, key_position=self.key_position,
+            user_id=self.user_id,
+            accounts=[core_pb2.XapiAccount(home_page=a.home_page, name=a.name) for a in self.accounts])
+
+
+class Trainee(BaseModel):
+    id: str
+    tenant_code: str
+    display_name: str
+    citizen_id: str
+    employer_id: str
+    employer_name: str
+    industry_code: str
+    key_industry: str
+    key_position: str
+    user_id: str
+    accounts: list[XapiAccount]
+    create_time: datetime | None
+
+    @classmethod
+    def from_proto(cls, m: core_pb2.Trainee) -> Trainee:
+        return cls(id=_id(m.name), tenant_code=m.tenant_code, display_name=m.display_name, citizen_id=m.citizen_id,
+                   employer_id=m.employer_id, employer_name=m.employer_name, industry_code=m.industry_code,
+                   key_industry=m.key_industry, key_position=m.key_position, user_id=m.user_id,
+                   accounts=[XapiAccount(home_page=a.home_page, name=a.name) for a in m.accounts],
+                   create_time=_time(m.create_time))
+
+
+class TraineeList(BaseModel):
+    trainees: list[Trainee]
+    next_page_token: str
+
+
+class ProgrammeCreate(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    year: int = Field(ge=2000, le=2100)
+    course_ids: list[str] = Field(default_factory=list, max_length=100)
+
+    def to_proto(self) -> core_pb2.Programme:
+        return core_pb2.Programme(title=self.title, year=self.year, courses=[f"courses/{c}" for c in self.course_ids])
+
+
+class Programme(BaseModel):
+    id: str
+    tenant_code: str
+    title: str
+    year: int
+    course_ids: list[str]
+    create_time: datetime | None
+
+    @classmethod
+    def from_proto(cls, m: core_pb2.Programme) -> Programme:
+        return cls(id=_id(m.name), tenant_code=m.tenant_code, title=m.title, year=m.year,
+                   course_ids=[_id(c) for c in m.courses], create_time=_time(m.create_time))
+
+
+class ProgrammeList(BaseModel):
+    programmes: list[Programme]
+    next_page_token: str
+
+
+class EnrolmentCreate(Strict):
+    trainee_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+
+
+class Enrolment(BaseModel):
+    id: str
+    programme_id: str
+    trainee_id: str
+    create_time: datetime | None
+
+    @classmethod
+    def from_proto(cls, m: core_pb2.Enrolment) -> Enrolment:
+        return cls(id=_id(m.name), programme_id=_id(m.programme), trainee_id=_id(m.trainee),
+                   create_time=_time(m.create_time))
+
+
+class OfflineSessionCreate(Strict):
+    course_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="One of the programme's courses")
+    title: str = Field(min_length=1, max_length=200)
+    location: str = Field(default="", max_length=200)
+    start_time: datetime
+
+    def to_proto(self) -> core_pb2.OfflineSession:
+        message = core_pb2.OfflineSession(course=f"courses/{self.course_id}", title=self.title,
+                                          location=self.location)
+        start = self.start_time if self.start_time.tzinfo else self.start_time.replace(tzinfo=UTC)
+        message.start_time.FromDatetime(start)
+        return message
+
+
+class OfflineSession(BaseModel):
+    id: str
+    programme_id: str
+    course_id: str
+    title: str
+    location: str
+    start_time: datetime | None
+    attendee_count: int
+
+    @classmethod
+    def from_proto(cls, m: core_pb2.OfflineSession) -> OfflineSession:
+        return cls(id=_id(m.name), programme_id=_id(m.programme), course_id=_id(m.course), title=m.title,
+                   location=m.location, start_time=_time(m.start_time), attendee_count=m.attendee_count)
+
+
+class AttendanceRecord(Strict):
+    trainee_ids: list[str] = Field(min_length=1, max_length=1000)
+
+
+class AttendanceResult(BaseModel):
+    attendee_count: int
+
+
+class CoverageRow(BaseModel):
+    key: str
+    display_name: str
+    required: int
+    trained: int
+    ratio: float
+
+
+class Coverage(BaseModel):
+    tenant_code: str
+    year: int
+    required: int
+    trained: int
+    ratio: float
+    plan_id: str
+    target: float
+    due_date: str
+    gap: int
+    by_key_industry: list[CoverageRow]
+    by_employer: list[CoverageRow]
+    by_key_position: list[CoverageRow]
+
+    @classmethod
+    def from_proto(cls, m) -> Coverage:
+        def rows(items):
+            return [CoverageRow(key=r.key, display_name=r.display_name, required=r.required, trained=r.trained,
+                                ratio=r.ratio) for r in items]
+        return cls(tenant_code=m.tenant_code, year=m.year, required=m.required, trained=m.trained, ratio=m.ratio,
+                   plan_id=m.plan_id, target=m.target, due_date=m.due_date, gap=m.gap,
+                   by_key_industry=rows(m.by_key_industry), by_employer=rows(m.by_employer),
+                   by_key_position=rows(m.by_key_position))
+
+
+class UncoveredTrainee(BaseModel):
+    trainee_id: str
+    display_name: str
+    tenant_code: str
+    employer_id: str
+    employer_name: str
+    key_industry: str
+    key_position: str
+
+
+class UncoveredList(BaseModel):
+    trainees: list[UncoveredTrainee]
+    next_page_token: str
