@@ -4,7 +4,10 @@ and a trainee's own learning data (NF-8)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+from datetime import UTC
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -15,17 +18,32 @@ from gateway.deps import BackendsDep, CurrentCaller
 from gateway.problems import ERROR_RESPONSES
 from gateway.routers.params import IdempotencyKey, PageSize, PageToken, page_size
 from gateway.schemas.training_core import (
+    AttemptCreate,
     AttendanceRecord,
     AttendanceResult,
+    CertificateVerification,
+    CourseCatalogue,
+    CourseModule,
+    CourseModuleCreate,
+    CourseTagsBody,
     Coverage,
     Enrolment,
     EnrolmentCreate,
+    ExamAttempt,
+    IssuedCertificate,
+    Material,
+    MaterialCreate,
+    MaterialCreated,
+    MaterialList,
     OfflineSession,
     OfflineSessionCreate,
     PlatformState,
     Programme,
     ProgrammeCreate,
     ProgrammeList,
+    PublicityTopic,
+    QuestionBank,
+    QuestionBankCreate,
     Trainee,
     TraineeCreate,
     TraineeList,
@@ -37,12 +55,15 @@ from gateway.schemas.training_core import (
     UncoveredTrainee,
 )
 from services.common.enums import EnumLabels
+from services.common.errors import InvalidArgument
 
 router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
 Id = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 TenantCode = Annotated[str, Query(pattern=r"^([0-9]{6})?$", description="Default: the caller's tenant")]
 Year = Annotated[int, Query(ge=0, le=2100, description="0 = the current year")]
 _STATES = EnumLabels(core_pb2.TrainingPlatformState)
+# One gRPC message carries inline content (4 MiB limit): larger files go by presigned PUT (SPEC 7.5).
+INLINE_MAX_BYTES = 4 * 1024 * 1024 - 64 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -238,3 +259,126 @@ async def export_coverage(caller: CurrentCaller, backends: BackendsDep, tenant_c
     return Response(content=response.content, media_type=response.content_type,
                     headers={"Content-Disposition": f'attachment; filename="{response.filename}"',
                              "Cache-Control": "private, no-store"})
+
+
+# -- catalogue (TR-1) ---------------------------------------------------------------------------------
+
+
+@router.put("/courses/{course_id}/tags", response_model=CourseTagsBody)
+async def set_course_tags(course_id: Id, body: CourseTagsBody, caller: CurrentCaller,
+                          backends: BackendsDep) -> CourseTagsBody:
+    """Industries and target positions of a course the caller owns (replaced as a whole)."""
+    response = await backends.training.SetCourseTags(
+        core_pb2.SetCourseTagsRequest(name=f"courses/{course_id}", tags=core_pb2.CourseTags(
+            industries=body.industries, target_positions=body.target_positions)), timeout=backends.timeout)
+    return CourseTagsBody(industries=list(response.tags.industries),
+                          target_positions=list(response.tags.target_positions))
+
+
+@router.get("/courses/{course_id}/catalogue", response_model=CourseCatalogue)
+async def get_course_catalogue(course_id: Id, caller: CurrentCaller, backends: BackendsDep) -> CourseCatalogue:
+    """Tags, modules and materials (with download URLs valid 15 minutes) and the xAPI activity id."""
+    response = await backends.training.GetCourseCatalogue(
+        core_pb2.GetCourseCatalogueRequest(name=f"courses/{course_id}"), timeout=backends.timeout)
+    return CourseCatalogue(course_id=course_id, activity_id=response.activity_id,
+                           tags=CourseTagsBody(industries=list(response.tags.industries),
+                                               target_positions=list(response.tags.target_positions)),
+                           modules=[CourseModule.from_proto(m) for m in response.modules])
+
+
+@router.post("/courses/{course_id}/modules", response_model=CourseModule, status_code=201)
+async def create_course_module(course_id: Id, body: CourseModuleCreate, caller: CurrentCaller, backends: BackendsDep,
+                               idempotency_key: IdempotencyKey = None) -> CourseModule:
+    response = await backends.training.CreateCourseModule(
+        core_pb2.CreateCourseModuleRequest(parent=f"courses/{course_id}",
+                                           course_module=core_pb2.CourseModule(title=body.title),
+                                           request_id=idempotency_key or ""), timeout=backends.timeout)
+    return CourseModule.from_proto(response.course_module)
+
+
+@router.post("/materials", response_model=MaterialCreated, status_code=201)
+async def create_material(body: MaterialCreate, caller: CurrentCaller, backends: BackendsDep,
+                          idempotency_key: IdempotencyKey = None) -> MaterialCreated:
+    """Small files inline (base64, up to 4 MiB); larger ones by presigned PUT to `upload_url`."""
+    try:
+        content = base64.b64decode(body.content_base64, validate=True) if body.content_base64 else b""
+    except (binascii.Error, ValueError):
+        raise InvalidArgument.field("content_base64", "is not valid base64") from None
+    if len(content) > INLINE_MAX_BYTES:
+        raise InvalidArgument.field("content_base64", f"at most {INLINE_MAX_BYTES} bytes inline; give size_bytes "
+                                                      "and upload to the presigned upload_url")
+    response = await backends.training.CreateMaterial(
+        core_pb2.CreateMaterialRequest(
+            parent=f"courseModules/{body.course_module_id}" if body.course_module_id else "",
+            material=core_pb2.Material(kind=body.kind, title=body.title, content_type=body.content_type,
+                                       publicity_topic=body.publicity_topic, public=body.public,
+                                       size_bytes=body.size_bytes),
+            content=content, request_id=idempotency_key or ""), timeout=backends.timeout)
+    return MaterialCreated(material=Material.from_proto(response.material), upload_url=response.upload_url)
+
+
+@router.get("/materials/{material_id}", response_model=Material)
+async def get_material(material_id: Id, caller: CurrentCaller, backends: BackendsDep) -> Material:
+    response = await backends.training.GetMaterial(core_pb2.GetMaterialRequest(name=f"materials/{material_id}"),
+                                                   timeout=backends.timeout)
+    return Material.from_proto(response.material)
+
+
+@router.get("/public/publicity-materials", response_model=MaterialList)
+async def list_public_materials(backends: BackendsDep, publicity_topic: PublicityTopic | None = None,
+                                page_size_: PageSize = 0, page_token: PageToken = "") -> MaterialList:
+    """No login: public publicity materials, newest first, with download URLs valid 15 minutes."""
+    response = await backends.training.ListPublicMaterials(
+        core_pb2.ListPublicMaterialsRequest(publicity_topic=publicity_topic or "", page_size=page_size(page_size_),
+                                            page_token=page_token), timeout=backends.timeout)
+    return MaterialList(materials=[Material.from_proto(m) for m in response.materials],
+                        next_page_token=response.next_page_token)
+
+
+# -- exams and certificates (TR-4) -----------------------------------------------------------------------
+
+
+@router.post("/question-banks", response_model=QuestionBank, status_code=201)
+async def create_question_bank(body: QuestionBankCreate, caller: CurrentCaller, backends: BackendsDep,
+                               idempotency_key: IdempotencyKey = None) -> QuestionBank:
+    bank = core_pb2.QuestionBank(
+        course=f"courses/{body.course_id}", title=body.title, pass_mark=body.pass_mark,
+        questions=[core_pb2.Question(text=q.text, options=q.options, answer=q.answer) for q in body.questions])
+    response = await backends.training.CreateQuestionBank(
+        core_pb2.CreateQuestionBankRequest(question_bank=bank, request_id=idempotency_key or ""),
+        timeout=backends.timeout)
+    return QuestionBank.from_proto(response.question_bank)
+
+
+@router.get("/question-banks/{bank_id}", response_model=QuestionBank)
+async def get_question_bank(bank_id: Id, caller: CurrentCaller, backends: BackendsDep) -> QuestionBank:
+    """Trainees get the questions without the answers (-1)."""
+    response = await backends.training.GetQuestionBank(
+        core_pb2.GetQuestionBankRequest(name=f"questionBanks/{bank_id}"), timeout=backends.timeout)
+    return QuestionBank.from_proto(response.question_bank)
+
+
+@router.post("/question-banks/{bank_id}/attempts", response_model=ExamAttempt, status_code=201)
+async def submit_exam_attempt(bank_id: Id, body: AttemptCreate, caller: CurrentCaller, backends: BackendsDep,
+                              idempotency_key: IdempotencyKey = None) -> ExamAttempt:
+    """Scored on the server; a pass issues a certificate (PDF) and counts as trained on the course."""
+    response = await backends.training.SubmitExamAttempt(
+        core_pb2.SubmitExamAttemptRequest(parent=f"questionBanks/{bank_id}", answers=body.answers,
+                                          request_id=idempotency_key or ""), timeout=backends.timeout)
+    a = response.attempt
+    certificate = None
+    if a.HasField("certificate"):
+        certificate = IssuedCertificate(verification_code=a.certificate.verification_code,
+                                        download_url=a.certificate.download_url,
+                                        issue_time=a.certificate.issue_time.ToDatetime(tzinfo=UTC))
+    return ExamAttempt(id=a.name.rsplit("/", 1)[-1], question_bank_id=bank_id, score=a.score, passed=a.passed,
+                       certificate=certificate)
+
+
+@router.get("/public/certificates/{verification_code}", response_model=CertificateVerification)
+async def verify_certificate(verification_code: Annotated[str, Path(max_length=64)],
+                             backends: BackendsDep) -> CertificateVerification:
+    """No login: whether the code belongs to an issued certificate, and the holder's masked name."""
+    response = await backends.training.VerifyCertificate(
+        core_pb2.VerifyCertificateRequest(verification_code=verification_code), timeout=backends.timeout)
+    return CertificateVerification(valid=response.valid, masked_name=response.masked_name)

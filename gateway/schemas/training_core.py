@@ -261,3 +261,140 @@ class UncoveredTrainee(BaseModel):
 class UncoveredList(BaseModel):
     trainees: list[UncoveredTrainee]
     next_page_token: str
+
+
+# -- catalogue (TR-1) ------------------------------------------------------------------------------
+
+MaterialKind = Literal["video", "document", "infographic", "typical_case"]
+PublicityTopic = Literal["occupational_disease", "work_safety", "traffic_accidents", "cardio_cerebrovascular_disease"]
+
+
+class CourseTagsBody(Strict):
+    industries: list[str] = Field(default_factory=list, max_length=50, description="GB/T 4754-2017 codes")
+    target_positions: list[KeyPosition] = Field(default_factory=list, max_length=3)
+
+
+class CourseModuleCreate(Strict):
+    title: str = Field(min_length=1, max_length=200)
+
+
+class MaterialCreate(Strict):
+    course_module_id: str = Field(default="", pattern=r"^([0-9a-f]{32})?$",
+                                  description="Empty for a publicity material outside a course")
+    kind: MaterialKind
+    title: str = Field(min_length=1, max_length=200)
+    content_type: Literal["video/mp4", "application/pdf", "image/png", "image/jpeg"]
+    publicity_topic: PublicityTopic | Literal[""] = ""
+    public: bool = Field(default=False, description="Public publicity materials are readable without login")
+    content_base64: str = Field(default="", max_length=5_600_000,
+                                description="Up to 4 MiB inline (base64); larger: give size_bytes and PUT the "
+                                            "bytes to the returned upload_url")
+    size_bytes: int = Field(default=0, ge=0, le=512 * 1024 * 1024)
+
+
+class Material(BaseModel):
+    id: str
+    tenant_code: str
+    course_module_id: str
+    kind: str
+    title: str
+    content_type: str
+    publicity_topic: str
+    public: bool
+    size_bytes: int
+    state: str
+    sha256: str
+    download_url: str
+    create_time: datetime | None
+
+    @classmethod
+    def from_proto(cls, m) -> Material:
+        return cls(id=_id(m.name), tenant_code=m.tenant_code,
+                   course_module_id=_id(m.course_module) if m.course_module else "", kind=m.kind, title=m.title,
+                   content_type=m.content_type, publicity_topic=m.publicity_topic, public=m.public,
+                   size_bytes=m.size_bytes, state=m.state, sha256=m.sha256, download_url=m.download_url,
+                   create_time=_time(m.create_time))
+
+
+class MaterialCreated(BaseModel):
+    material: Material
+    upload_url: str
+
+
+class MaterialList(BaseModel):
+    materials: list[Material]
+    next_page_token: str
+
+
+class CourseModule(BaseModel):
+    id: str
+    course_id: str
+    title: str
+    position: int
+    materials: list[Material]
+
+    @classmethod
+    def from_proto(cls, m) -> CourseModule:
+        return cls(id=_id(m.name), course_id=_id(m.course), title=m.title, position=m.position,
+                   materials=[Material.from_proto(x) for x in m.materials])
+
+
+class CourseCatalogue(BaseModel):
+    course_id: str
+    activity_id: str
+    tags: CourseTagsBody
+    modules: list[CourseModule]
+
+
+# -- exams and certificates (TR-4) ---------------------------------------------------------------
+
+
+class Question(Strict):
+    text: str = Field(min_length=1, max_length=2000)
+    options: list[str] = Field(min_length=2, max_length=10)
+    answer: int = Field(ge=-1, le=9, description="Index of the right option; -1 when hidden from the caller")
+
+
+class QuestionBankCreate(Strict):
+    course_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    title: str = Field(min_length=1, max_length=200)
+    pass_mark: int = Field(ge=1, le=100, description="Percent of questions to answer correctly")
+    questions: list[Question] = Field(min_length=1, max_length=200)
+
+
+class QuestionBank(BaseModel):
+    id: str
+    tenant_code: str
+    course_id: str
+    title: str
+    pass_mark: int
+    questions: list[Question]
+
+    @classmethod
+    def from_proto(cls, m) -> QuestionBank:
+        return cls(id=_id(m.name), tenant_code=m.tenant_code, course_id=_id(m.course), title=m.title,
+                   pass_mark=m.pass_mark,
+                   questions=[Question(text=q.text, options=list(q.options), answer=q.answer) for q in m.questions])
+
+
+class AttemptCreate(Strict):
+    answers: list[int] = Field(min_length=1, max_length=200)
+
+
+class IssuedCertificate(BaseModel):
+    verification_code: str
+    download_url: str
+    issue_time: datetime | None
+
+
+class ExamAttempt(BaseModel):
+    id: str
+    question_bank_id: str
+    score: int
+    passed: bool
+    certificate: IssuedCertificate | None
+
+
+class CertificateVerification(BaseModel):
+    valid: bool
+    masked_name: str

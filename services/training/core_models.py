@@ -179,3 +179,108 @@ class Completion(Base):
     trainee_id: Mapped[str] = mapped_column(String(32), default="")  # set for exam passes and attendance
     time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# -- catalogue (TR-1) ------------------------------------------------------------------------------
+
+
+class CourseTags(Base):
+    """Industries and target positions a course is for (TR-1); one row per tagged course."""
+
+    __tablename__ = "course_tags"
+
+    course_id: Mapped[str] = mapped_column(String(32), ForeignKey("courses.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(6))
+    industries: Mapped[list] = mapped_column(JSON, default=list)
+    target_positions: Mapped[list] = mapped_column(JSON, default=list)
+    update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CourseModule(Base):
+    __tablename__ = "course_modules"
+    __table_args__ = (Index("ix_course_modules_course", "course_id", "position"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(6))
+    course_id: Mapped[str] = mapped_column(String(32), ForeignKey("courses.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Material(Base):
+    """A video, document, infographic or typical case in object storage (TR-1). Either part of a
+    course module or a publicity material on one of the publicity topics; ``public`` publicity
+    materials are readable without login. ``state`` is ``pending`` until a presigned upload landed."""
+
+    __tablename__ = "materials"
+    __table_args__ = (Index("ix_materials_module", "module_id"),
+                      Index("ix_materials_public", "public", "publicity_topic", "create_time"))
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(6))
+    module_id: Mapped[str] = mapped_column(String(32), default="")
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    publicity_topic: Mapped[str] = mapped_column(String(32), default="")
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    object_key: Mapped[str] = mapped_column(String(256))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    state: Mapped[str] = mapped_column(String(16))
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+# -- exams and certificates (TR-4) ---------------------------------------------------------------------
+
+
+class QuestionBank(Base):
+    """Questions of a course's exam with their answers (never shown to trainees) and the pass mark."""
+
+    __tablename__ = "question_banks"
+    __table_args__ = (Index("ix_question_banks_tenant", "tenant_code", "create_time"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(6))
+    course_id: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    pass_mark: Mapped[int] = mapped_column(Integer)  # percent of questions answered correctly
+    questions: Mapped[list] = mapped_column(JSON)    # [{"text", "options": [...], "answer": index}]
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class ExamAttempt(Base):
+    __tablename__ = "exam_attempts"
+    __table_args__ = (Index("ix_exam_attempts_trainee", "trainee_id", "create_time"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(6))
+    bank_id: Mapped[str] = mapped_column(String(32), ForeignKey("question_banks.id", ondelete="CASCADE"))
+    trainee_id: Mapped[str] = mapped_column(String(32), ForeignKey("trainees.id", ondelete="CASCADE"))
+    answers: Mapped[list] = mapped_column(JSON)
+    score: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Certificate(Base):
+    """Issued on a passed attempt: a PDF in object storage and a verification code anyone may check
+    (the answer carries the masked name only)."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("verification_code", name="uq_certificates_code"),
+                      UniqueConstraint("attempt_id", name="uq_certificates_attempt"))
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(6))
+    attempt_id: Mapped[str] = mapped_column(String(32), ForeignKey("exam_attempts.id", ondelete="CASCADE"))
+    trainee_id: Mapped[str] = mapped_column(String(32))
+    course_id: Mapped[str] = mapped_column(String(32))
+    verification_code: Mapped[str] = mapped_column(String(32))
+    masked_name: Mapped[str] = mapped_column(String(100))
+    object_key: Mapped[str] = mapped_column(String(256))
+    issue_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))

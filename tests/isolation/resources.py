@@ -386,3 +386,58 @@ SAMPLES.update({
         own=offline_session_in(TENANT_A), not_tenant_data=PO_WRITE,
         body=lambda: {"trainee_ids": [uuid.uuid4().hex]}),
 })
+
+
+def material_body() -> dict:
+    import base64
+    return {"kind": "infographic", "title": "Harness poster", "content_type": "image/png",
+            "publicity_topic": "work_safety", "public": False,
+            "content_base64": base64.b64encode(b"\x89PNG\r\n\x1a\nharness").decode()}
+
+
+def material_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        token = issuer.token(tenant=tenant, roles=["provincial_operator"])
+        response = await platform.client.post("/v1/materials", json=material_body(),
+                                              headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        return {"material_id": response.json()["material"]["id"]}
+    return make
+
+
+def bank_body(course_id: str | None = None) -> dict:
+    return {"course_id": course_id or uuid.uuid4().hex, "title": "Harness exam", "pass_mark": 60,
+            "questions": [{"text": "Who signs the safety plan?", "options": ["the deputy head", "nobody"],
+                           "answer": 0}]}
+
+
+def bank_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        headers = {"Authorization": f"Bearer {issuer.token(tenant=tenant, roles=['provincial_operator'])}"}
+        course = await platform.client.post("/v1/courses", json=course_body(), headers=headers)
+        response = await platform.client.post("/v1/question-banks", json=bank_body(course.json()["id"]),
+                                              headers=headers)
+        assert response.status_code == 201, response.text
+        return {"bank_id": response.json()["id"]}
+    return make
+
+
+TRAINEE_WRITE = ("a trainee's own exam attempt (no operator may attempt, so the ministry-reads-200 leg does not "
+                 "apply); another tenant's bank answering 404 is tested in tests/training/test_exams.py")
+COURSE_OWNER_WRITE = ("a write on a course the caller owns (a ministry operator owns national courses only, so the "
+                      "ministry-reads-200 leg does not apply); a foreign id answering 404 is tested in tests/training/")
+
+SAMPLES.update({
+    "PUT /v1/courses/{course_id}/tags": Sample(own=course_in(TENANT_A), not_tenant_data=COURSE_OWNER_WRITE,
+                                              body=lambda: {"industries": ["B06"],
+                                                            "target_positions": ["deputy_head_in_charge"]}),
+    "GET /v1/courses/{course_id}/catalogue": Sample(own=course_in(TENANT_A), foreign=course_in(TENANT_B)),
+    "POST /v1/courses/{course_id}/modules": Sample(own=course_in(TENANT_A), not_tenant_data=COURSE_OWNER_WRITE,
+                                                   body=lambda: {"title": "harness module"}),
+    "POST /v1/materials": Sample(body=material_body),
+    "GET /v1/materials/{material_id}": Sample(own=material_in(TENANT_A), foreign=material_in(TENANT_B)),
+    "POST /v1/question-banks": Sample(body=bank_body),
+    "GET /v1/question-banks/{bank_id}": Sample(own=bank_in(TENANT_A), foreign=bank_in(TENANT_B)),
+    "POST /v1/question-banks/{bank_id}/attempts": Sample(own=bank_in(TENANT_A), not_tenant_data=TRAINEE_WRITE,
+                                                         body=lambda: {"answers": [0]}),
+})

@@ -17,7 +17,10 @@ branch_labels = None
 depends_on = None
 
 TENANT_TABLES = ("training_platforms", "training_platform_clients", "training_platform_transitions", "trainees",
-                 "trainee_accounts", "programmes", "enrolments", "offline_sessions", "attendances", "completions")
+                 "trainee_accounts", "programmes", "enrolments", "offline_sessions", "attendances", "completions",
+                 "question_banks", "exam_attempts", "certificates")
+# Catalogue tables: national rows (tenant 100000) are readable by all, like national courses.
+NATIONAL_TABLES = ("course_tags", "course_modules", "materials")
 
 
 def _tenant() -> sa.Column:
@@ -140,12 +143,87 @@ def upgrade() -> None:
     )
     op.create_index("ix_completions_account", "completions", ["tenant_code", "home_page", "account_name"])
     op.create_index("ix_completions_trainee", "completions", ["tenant_code", "trainee_id"])
+    op.create_table(
+        "course_tags",
+        sa.Column("course_id", sa.String(32), sa.ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True),
+        _tenant(),
+        sa.Column("industries", sa.JSON(), nullable=False),
+        sa.Column("target_positions", sa.JSON(), nullable=False),
+        sa.Column("update_time", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
+        "course_modules",
+        sa.Column("id", sa.String(32), primary_key=True), _tenant(),
+        sa.Column("course_id", sa.String(32), sa.ForeignKey("courses.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_course_modules_course", "course_modules", ["course_id", "position"])
+    op.create_table(
+        "materials",
+        sa.Column("id", sa.String(32), primary_key=True), _tenant(),
+        sa.Column("module_id", sa.String(32), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("publicity_topic", sa.String(32), nullable=False),
+        sa.Column("public", sa.Boolean(), nullable=False),
+        sa.Column("object_key", sa.String(256), nullable=False),
+        sa.Column("content_type", sa.String(128), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(128), nullable=False),
+    )
+    op.create_index("ix_materials_module", "materials", ["module_id"])
+    op.create_index("ix_materials_public", "materials", ["public", "publicity_topic", "create_time"])
+    op.create_table(
+        "question_banks",
+        sa.Column("id", sa.String(32), primary_key=True), _tenant(),
+        sa.Column("course_id", sa.String(32), nullable=False),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("pass_mark", sa.Integer(), nullable=False),
+        sa.Column("questions", sa.JSON(), nullable=False),
+        sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(128), nullable=False),
+    )
+    op.create_index("ix_question_banks_tenant", "question_banks", ["tenant_code", "create_time"])
+    op.create_table(
+        "exam_attempts",
+        sa.Column("id", sa.String(32), primary_key=True), _tenant(),
+        sa.Column("bank_id", sa.String(32), sa.ForeignKey("question_banks.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("trainee_id", sa.String(32), sa.ForeignKey("trainees.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("passed", sa.Boolean(), nullable=False),
+        sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_exam_attempts_trainee", "exam_attempts", ["trainee_id", "create_time"])
+    op.create_table(
+        "certificates",
+        sa.Column("id", sa.String(32), primary_key=True), _tenant(),
+        sa.Column("attempt_id", sa.String(32), sa.ForeignKey("exam_attempts.id", ondelete="CASCADE"),
+                  nullable=False),
+        sa.Column("trainee_id", sa.String(32), nullable=False),
+        sa.Column("course_id", sa.String(32), nullable=False),
+        sa.Column("verification_code", sa.String(32), nullable=False),
+        sa.Column("masked_name", sa.String(100), nullable=False),
+        sa.Column("object_key", sa.String(256), nullable=False),
+        sa.Column("issue_time", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("verification_code", name="uq_certificates_code"),
+        sa.UniqueConstraint("attempt_id", name="uq_certificates_attempt"),
+    )
     for table in TENANT_TABLES:
         enable_tenant_rls(table)
+    for table in NATIONAL_TABLES:
+        enable_tenant_rls(table, national_visible=True)
 
 
 def downgrade() -> None:
-    for table in TENANT_TABLES:
+    for table in TENANT_TABLES + NATIONAL_TABLES:
         disable_tenant_rls(table)
-    for table in reversed(TENANT_TABLES):
+    for table in ("materials", "course_modules", "course_tags", "certificates", "exam_attempts", "question_banks"):
+        op.drop_table(table)
+    for table in reversed(TENANT_TABLES[:10]):
         op.drop_table(table)
