@@ -44,6 +44,9 @@ from gateway.schemas.training_core import (
     PublicityTopic,
     QuestionBank,
     QuestionBankCreate,
+    TechnicalSchoolCourse,
+    TechnicalSchoolCourseCreate,
+    TechnicalSchoolCourseList,
     Trainee,
     TraineeCreate,
     TraineeList,
@@ -53,6 +56,9 @@ from gateway.schemas.training_core import (
     TrainingPlatformStateChange,
     UncoveredList,
     UncoveredTrainee,
+    WarningEducationBase,
+    WarningEducationBaseCreate,
+    WarningEducationBaseList,
 )
 from services.common.enums import EnumLabels
 from services.common.errors import InvalidArgument
@@ -60,7 +66,7 @@ from services.common.errors import InvalidArgument
 router = APIRouter(prefix="/v1", tags=["training"], responses=ERROR_RESPONSES)
 Id = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 TenantCode = Annotated[str, Query(pattern=r"^([0-9]{6})?$", description="Default: the caller's tenant")]
-Year = Annotated[int, Query(ge=0, le=2100, description="0 = the current year")]
+Year = Annotated[int | None, Query(ge=2000, le=2100, description="Default: the current year")]
 _STATES = EnumLabels(core_pb2.TrainingPlatformState)
 # One gRPC message carries inline content (4 MiB limit): larger files go by presigned PUT (SPEC 7.5).
 INLINE_MAX_BYTES = 4 * 1024 * 1024 - 64 * 1024
@@ -225,21 +231,22 @@ async def record_attendance(session_id: Id, body: AttendanceRecord, caller: Curr
 
 @router.get("/coverage", response_model=Coverage)
 async def get_coverage(caller: CurrentCaller, backends: BackendsDep, tenant_code: TenantCode = "",
-                       year: Year = 0) -> Coverage:
+                       year: Year = None) -> Coverage:
     """Required vs trained key personnel per tenant subtree, key industry, employer and key position."""
-    response = await backends.training.GetCoverage(core_pb2.GetCoverageRequest(tenant_code=tenant_code, year=year),
-                                                   timeout=backends.timeout)
+    response = await backends.training.GetCoverage(
+        core_pb2.GetCoverageRequest(tenant_code=tenant_code, year=year or 0), timeout=backends.timeout)
     return Coverage.from_proto(response)
 
 
 @router.get("/coverage/uncovered", response_model=UncoveredList)
 async def list_uncovered_trainees(caller: CurrentCaller, backends: BackendsDep, tenant_code: TenantCode = "",
-                                  year: Year = 0, page_size_: PageSize = 0,
+                                  year: Year = None, page_size_: PageSize = 0,
                                   page_token: PageToken = "") -> UncoveredList:
     """Enrolled key personnel not trained yet, for follow-up (names masked unless the caller may see them)."""
     response = await backends.training.ListUncoveredTrainees(
-        core_pb2.ListUncoveredTraineesRequest(tenant_code=tenant_code, year=year, page_size=page_size(page_size_),
-                                              page_token=page_token), timeout=backends.timeout)
+        core_pb2.ListUncoveredTraineesRequest(tenant_code=tenant_code, year=year or 0,
+                                              page_size=page_size(page_size_), page_token=page_token),
+        timeout=backends.timeout)
     return UncoveredList(
         trainees=[UncoveredTrainee(trainee_id=t.trainee.removeprefix("trainees/"), display_name=t.display_name,
                                    tenant_code=t.tenant_code, employer_id=t.employer_id,
@@ -251,11 +258,12 @@ async def list_uncovered_trainees(caller: CurrentCaller, backends: BackendsDep, 
 @router.get("/coverage/export", response_class=Response,
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}},
                                          XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
-async def export_coverage(caller: CurrentCaller, backends: BackendsDep, tenant_code: TenantCode = "", year: Year = 0,
+async def export_coverage(caller: CurrentCaller, backends: BackendsDep, tenant_code: TenantCode = "", year: Year = None,
                           format: Annotated[Literal["csv", "xlsx"], Query()] = "csv") -> Response:
     """The coverage figures and the uncovered people as CSV (UTF-8 with BOM) or XLSX."""
     response = await backends.training.ExportCoverage(
-        core_pb2.ExportCoverageRequest(tenant_code=tenant_code, year=year, format=format), timeout=backends.timeout)
+        core_pb2.ExportCoverageRequest(tenant_code=tenant_code, year=year or 0, format=format),
+        timeout=backends.timeout)
     return Response(content=response.content, media_type=response.content_type,
                     headers={"Content-Disposition": f'attachment; filename="{response.filename}"',
                              "Cache-Control": "private, no-store"})
@@ -382,3 +390,54 @@ async def verify_certificate(verification_code: Annotated[str, Path(max_length=6
     response = await backends.training.VerifyCertificate(
         core_pb2.VerifyCertificateRequest(verification_code=verification_code), timeout=backends.timeout)
     return CertificateVerification(valid=response.valid, masked_name=response.masked_name)
+
+
+# -- technical schools and warning-education bases (TR-7) ------------------------------------------------
+
+
+@router.post("/technical-school-courses", response_model=TechnicalSchoolCourse, status_code=201)
+async def create_technical_school_course(body: TechnicalSchoolCourseCreate, caller: CurrentCaller,
+                                         backends: BackendsDep,
+                                         idempotency_key: IdempotencyKey = None) -> TechnicalSchoolCourse:
+    response = await backends.training.CreateTechnicalSchoolCourse(
+        core_pb2.CreateTechnicalSchoolCourseRequest(
+            technical_school_course=core_pb2.TechnicalSchoolCourse(
+                school_name=body.school_name, course_title=body.course_title,
+                content_categories=body.content_categories, academic_year=body.academic_year),
+            request_id=idempotency_key or ""), timeout=backends.timeout)
+    return TechnicalSchoolCourse.from_proto(response.technical_school_course)
+
+
+@router.get("/technical-school-courses", response_model=TechnicalSchoolCourseList)
+async def list_technical_school_courses(caller: CurrentCaller, backends: BackendsDep, page_size_: PageSize = 0,
+                                        page_token: PageToken = "") -> TechnicalSchoolCourseList:
+    response = await backends.training.ListTechnicalSchoolCourses(
+        core_pb2.ListTechnicalSchoolCoursesRequest(page_size=page_size(page_size_), page_token=page_token),
+        timeout=backends.timeout)
+    return TechnicalSchoolCourseList(
+        technical_school_courses=[TechnicalSchoolCourse.from_proto(c) for c in response.technical_school_courses],
+        next_page_token=response.next_page_token)
+
+
+@router.post("/warning-education-bases", response_model=WarningEducationBase, status_code=201)
+async def create_warning_education_base(body: WarningEducationBaseCreate, caller: CurrentCaller,
+                                        backends: BackendsDep,
+                                        idempotency_key: IdempotencyKey = None) -> WarningEducationBase:
+    response = await backends.training.CreateWarningEducationBase(
+        core_pb2.CreateWarningEducationBaseRequest(
+            warning_education_base=core_pb2.WarningEducationBase(
+                display_name=body.display_name, address=body.address, industries=body.industries,
+                website=body.website),
+            request_id=idempotency_key or ""), timeout=backends.timeout)
+    return WarningEducationBase.from_proto(response.warning_education_base)
+
+
+@router.get("/warning-education-bases", response_model=WarningEducationBaseList)
+async def list_warning_education_bases(caller: CurrentCaller, backends: BackendsDep, page_size_: PageSize = 0,
+                                       page_token: PageToken = "") -> WarningEducationBaseList:
+    response = await backends.training.ListWarningEducationBases(
+        core_pb2.ListWarningEducationBasesRequest(page_size=page_size(page_size_), page_token=page_token),
+        timeout=backends.timeout)
+    return WarningEducationBaseList(
+        warning_education_bases=[WarningEducationBase.from_proto(b) for b in response.warning_education_bases],
+        next_page_token=response.next_page_token)

@@ -6,7 +6,7 @@ contract documents them, not checked a second time."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from prevention.training.v1 import core_pb2
 from pydantic import BaseModel, Field
@@ -17,6 +17,9 @@ from services.common.enums import EnumLabels
 PlatformState = Literal["recommended", "suspended", "revoked"]
 KeyPosition = Literal["deputy_head_in_charge", "head_of_safety_management", "front_line_team_leader"]
 _STATES = EnumLabels(core_pb2.TrainingPlatformState)
+# The syntax part of the service's URL rule (https, a host, no user-info); the service also refuses
+# loopback, private and link-local addresses and local names (RELIABILITY S11).
+HTTPS_URL = r"^https://[^\s/?#@\\]+(/\S*)?$"
 
 
 def _time(ts) -> datetime | None:
@@ -28,12 +31,15 @@ def _id(name: str) -> str:
 
 
 class TrainingPlatformCreate(Strict):
-    display_name: str = Field(min_length=1, max_length=200)
+    display_name: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
     kind: Literal["platform", "institution"]
-    base_url: str = Field(max_length=2048, description="Public https URL (no loopback, private or link-local "
-                                                         "address); the xAPI account home page of its learners")
-    qualifications: list[str] = Field(default_factory=list, max_length=50)
-    client_ids: list[str] = Field(default_factory=list, max_length=20,
+    base_url: str = Field(min_length=9, max_length=2048, pattern=HTTPS_URL,
+                          description="Public https URL (no loopback, private or link-local address); the xAPI "
+                                      "account home page of its learners")
+    qualifications: list[Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]] = Field(
+        default_factory=list, max_length=50)
+    client_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]] = Field(
+        default_factory=list, max_length=20, json_schema_extra={"uniqueItems": True},
                                   description="API client ids the platform pushes learning records with")
 
     def to_proto(self) -> core_pb2.TrainingPlatform:
@@ -43,7 +49,7 @@ class TrainingPlatformCreate(Strict):
 
 class TrainingPlatformStateChange(Strict):
     state: PlatformState
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": r"\S"})
 
 
 class PlatformTransition(BaseModel):
@@ -84,16 +90,21 @@ class TrainingPlatformList(BaseModel):
 
 
 class XapiAccount(Strict):
-    home_page: str = Field(max_length=2048, description="The platform's public URL (SPEC 7.7)")
+    home_page: str = Field(max_length=2048, pattern=r"^https://[^\s/?#@\\]+(/\S*)?$",
+                           description="The platform's public URL (SPEC 7.7)")
     name: str = Field(min_length=1, max_length=255, description="The platform's learner id")
 
 
 class TraineeCreate(Strict):
-    display_name: str = Field(min_length=1, max_length=100, description="Personal data; masked by default")
-    citizen_id: str = Field(default="", max_length=18, description="Optional; stored encrypted, shown masked")
-    employer_id: str = Field(min_length=1, max_length=64, description="The employer's organisation id")
+    display_name: str = Field(min_length=1, max_length=100, description="Personal data; masked by default",
+                              json_schema_extra={"pattern": r"\S"})
+    citizen_id: str = Field(default="", max_length=18, pattern=r"^([0-9]{17}[0-9Xx])?$",
+                            description="Optional; stored encrypted, shown masked")
+    employer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                             description="The employer's organisation id")
     employer_name: str = Field(default="", max_length=200)
-    industry_code: str = Field(max_length=8, description="GB/T 4754-2017 code of the employer's industry")
+    industry_code: str = Field(max_length=6, pattern=r"^[A-Ta-t][0-9]{2}([0-9]{1,2})?$",
+                               description="GB/T 4754-2017 code of the employer's industry")
     key_position: KeyPosition
     user_id: str = Field(default="", max_length=64, description="The identity user the trainee signs in as")
     accounts: list[XapiAccount] = Field(default_factory=list, max_length=20)
@@ -135,9 +146,9 @@ class TraineeList(BaseModel):
 
 
 class ProgrammeCreate(Strict):
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
     year: int = Field(ge=2000, le=2100)
-    course_ids: list[str] = Field(default_factory=list, max_length=100)
+    course_ids: list[Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]] = Field(default_factory=list, max_length=100)
 
     def to_proto(self) -> core_pb2.Programme:
         return core_pb2.Programme(title=self.title, year=self.year, courses=[f"courses/{c}" for c in self.course_ids])
@@ -180,7 +191,7 @@ class Enrolment(BaseModel):
 
 class OfflineSessionCreate(Strict):
     course_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="One of the programme's courses")
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
     location: str = Field(default="", max_length=200)
     start_time: datetime
 
@@ -208,7 +219,7 @@ class OfflineSession(BaseModel):
 
 
 class AttendanceRecord(Strict):
-    trainee_ids: list[str] = Field(min_length=1, max_length=1000)
+    trainee_ids: list[Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]] = Field(min_length=1, max_length=1000)
 
 
 class AttendanceResult(BaseModel):
@@ -270,19 +281,20 @@ PublicityTopic = Literal["occupational_disease", "work_safety", "traffic_acciden
 
 
 class CourseTagsBody(Strict):
-    industries: list[str] = Field(default_factory=list, max_length=50, description="GB/T 4754-2017 codes")
+    industries: list[Annotated[str, Field(pattern=r"^[A-Ta-t][0-9]{2}([0-9]{1,2})?$")]] = Field(
+        default_factory=list, max_length=50, description="GB/T 4754-2017 codes")
     target_positions: list[KeyPosition] = Field(default_factory=list, max_length=3)
 
 
 class CourseModuleCreate(Strict):
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
 
 
 class MaterialCreate(Strict):
     course_module_id: str = Field(default="", pattern=r"^([0-9a-f]{32})?$",
                                   description="Empty for a publicity material outside a course")
     kind: MaterialKind
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
     content_type: Literal["video/mp4", "application/pdf", "image/png", "image/jpeg"]
     publicity_topic: PublicityTopic | Literal[""] = ""
     public: bool = Field(default=False, description="Public publicity materials are readable without login")
@@ -350,14 +362,15 @@ class CourseCatalogue(BaseModel):
 
 
 class Question(Strict):
-    text: str = Field(min_length=1, max_length=2000)
-    options: list[str] = Field(min_length=2, max_length=10)
+    text: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": r"\S"})
+    options: list[Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]] = Field(min_length=2,
+                                                                                              max_length=10)
     answer: int = Field(ge=-1, le=9, description="Index of the right option; -1 when hidden from the caller")
 
 
 class QuestionBankCreate(Strict):
     course_id: str = Field(pattern=r"^[0-9a-f]{32}$")
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
     pass_mark: int = Field(ge=1, le=100, description="Percent of questions to answer correctly")
     questions: list[Question] = Field(min_length=1, max_length=200)
 
@@ -398,3 +411,66 @@ class ExamAttempt(BaseModel):
 class CertificateVerification(BaseModel):
     valid: bool
     masked_name: str
+
+
+# -- technical schools and warning-education bases (TR-7) ------------------------------------------
+
+ContentCategory = Literal["policy_regulation", "accident_prevention", "warning_education"]
+
+
+class TechnicalSchoolCourseCreate(Strict):
+    school_name: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
+    course_title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
+    content_categories: list[ContentCategory] = Field(min_length=1, max_length=3,
+                                                      description="Mandatory content the course covers")
+    academic_year: int = Field(ge=2000, le=2100)
+
+
+class TechnicalSchoolCourse(BaseModel):
+    id: str
+    tenant_code: str
+    school_name: str
+    course_title: str
+    content_categories: list[str]
+    academic_year: int
+    create_time: datetime | None
+
+    @classmethod
+    def from_proto(cls, m) -> TechnicalSchoolCourse:
+        return cls(id=_id(m.name), tenant_code=m.tenant_code, school_name=m.school_name, course_title=m.course_title,
+                   content_categories=list(m.content_categories), academic_year=m.academic_year,
+                   create_time=_time(m.create_time))
+
+
+class TechnicalSchoolCourseList(BaseModel):
+    technical_school_courses: list[TechnicalSchoolCourse]
+    next_page_token: str
+
+
+class WarningEducationBaseCreate(Strict):
+    display_name: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
+    address: str = Field(default="", max_length=300)
+    industries: list[Annotated[str, Field(pattern=r"^[A-Ta-t][0-9]{2}([0-9]{1,2})?$")]] = Field(
+        default_factory=list, max_length=50, description="GB/T 4754-2017 codes")
+    website: str = Field(default="", max_length=2048, pattern=r"^(https://[^\s/?#@\\]+(/\S*)?)?$",
+                         description="Optional public https URL")
+
+
+class WarningEducationBase(BaseModel):
+    id: str
+    tenant_code: str
+    display_name: str
+    address: str
+    industries: list[str]
+    website: str
+    create_time: datetime | None
+
+    @classmethod
+    def from_proto(cls, m) -> WarningEducationBase:
+        return cls(id=_id(m.name), tenant_code=m.tenant_code, display_name=m.display_name, address=m.address,
+                   industries=list(m.industries), website=m.website, create_time=_time(m.create_time))
+
+
+class WarningEducationBaseList(BaseModel):
+    warning_education_bases: list[WarningEducationBase]
+    next_page_token: str

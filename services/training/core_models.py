@@ -284,3 +284,38 @@ class Certificate(Base):
     masked_name: Mapped[str] = mapped_column(String(100))
     object_key: Mapped[str] = mapped_column(String(256))
     issue_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- technical schools and warning-education bases (TR-7) ------------------------------------------
+
+
+class TechnicalSchoolCourse(Base):
+    """A prevention course a technical school declares, with the mandatory content it covers."""
+
+    __tablename__ = "technical_school_courses"
+    __table_args__ = (Index("ix_technical_school_courses_tenant", "tenant_code", "create_time", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(6))
+    school_name: Mapped[str] = mapped_column(String(200))
+    course_title: Mapped[str] = mapped_column(String(200))
+    content_categories: Mapped[list] = mapped_column(JSON)
+    academic_year: Mapped[int] = mapped_column(Integer)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class WarningEducationBase(Base):
+    """A warning-education base registered by a tenant (TR-7)."""
+
+    __tablename__ = "warning_education_bases"
+    __table_args__ = (Index("ix_warning_education_bases_tenant", "tenant_code", "create_time", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(6))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    industries: Mapped[list] = mapped_column(JSON)
+    website: Mapped[str] = mapped_column(String(2048), default="")
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(128))

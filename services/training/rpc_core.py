@@ -17,8 +17,16 @@ from services.common.enums import EnumLabels
 from services.common.errors import InvalidArgument
 from services.common.idempotency import idempotent_rpc
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
-from services.training import coverage, platforms, trainees
-from services.training.core_models import Enrolment, OfflineSession, Programme, Trainee, TrainingPlatform
+from services.training import coverage, platforms, schools, trainees
+from services.training.core_models import (
+    Enrolment,
+    OfflineSession,
+    Programme,
+    TechnicalSchoolCourse,
+    Trainee,
+    TrainingPlatform,
+    WarningEducationBase,
+)
 from services.training.models import IdempotencyKeys
 from services.training.reference import key_industry_of
 
@@ -326,3 +334,66 @@ class CoreRpcs:
         async with self.db.session() as session:
             data = await trainees.export_own(session=session, keyring=self.keyring, caller=caller)
         return core_pb2.ExportMyLearningDataResponse(json=json.dumps(data, ensure_ascii=False, sort_keys=True))
+
+    # -- technical schools and warning-education bases (TR-7) ------------------------------------
+
+    async def CreateTechnicalSchoolCourse(self, request, context):
+        caller = current_caller()
+        c = request.technical_school_course
+
+        async def work(session):
+            row = await schools.create_school_course(
+                session=session, caller=caller, school_name=c.school_name, course_title=c.course_title,
+                content_categories=list(c.content_categories), academic_year=c.academic_year, now=self.clock.now())
+            return core_pb2.CreateTechnicalSchoolCourseResponse(technical_school_course=school_course_to_proto(row))
+
+        return await self._idempotent(caller, "CreateTechnicalSchoolCourse", request,
+                                      core_pb2.CreateTechnicalSchoolCourseResponse, work)
+
+    async def ListTechnicalSchoolCourses(self, request, context):
+        caller = current_caller()
+        size = clamp_page_size(request.page_size)
+        async with self.db.session() as session:
+            rows = await schools.list_rows(TechnicalSchoolCourse, session=session, caller=caller,
+                                           after=_after(request.page_token), limit=size + 1)
+        return core_pb2.ListTechnicalSchoolCoursesResponse(
+            technical_school_courses=[school_course_to_proto(r) for r in rows[:size]],
+            next_page_token=_next(rows, size))
+
+    async def CreateWarningEducationBase(self, request, context):
+        caller = current_caller()
+        b = request.warning_education_base
+
+        async def work(session):
+            row = await schools.create_base(session=session, caller=caller, name=b.display_name, address=b.address,
+                                            industries=list(b.industries), website=b.website, now=self.clock.now())
+            return core_pb2.CreateWarningEducationBaseResponse(warning_education_base=base_to_proto(row))
+
+        return await self._idempotent(caller, "CreateWarningEducationBase", request,
+                                      core_pb2.CreateWarningEducationBaseResponse, work)
+
+    async def ListWarningEducationBases(self, request, context):
+        caller = current_caller()
+        size = clamp_page_size(request.page_size)
+        async with self.db.session() as session:
+            rows = await schools.list_rows(WarningEducationBase, session=session, caller=caller,
+                                           after=_after(request.page_token), limit=size + 1)
+        return core_pb2.ListWarningEducationBasesResponse(
+            warning_education_bases=[base_to_proto(r) for r in rows[:size]], next_page_token=_next(rows, size))
+
+
+def school_course_to_proto(row: TechnicalSchoolCourse) -> core_pb2.TechnicalSchoolCourse:
+    message = core_pb2.TechnicalSchoolCourse(
+        name=f"technicalSchoolCourses/{row.id}", tenant_code=row.tenant_code, school_name=row.school_name,
+        course_title=row.course_title, content_categories=list(row.content_categories),
+        academic_year=row.academic_year)
+    _ts(message.create_time, row.create_time)
+    return message
+
+
+def base_to_proto(row: WarningEducationBase) -> core_pb2.WarningEducationBase:
+    message = core_pb2.WarningEducationBase(
+        name=f"warningEducationBases/{row.id}", tenant_code=row.tenant_code, display_name=row.name,
+        address=row.address, industries=list(row.industries), website=row.website)
+    _ts(message.create_time, row.create_time)
+    return message

@@ -27,6 +27,7 @@ from schemathesis.config import SchemathesisConfig
 import tests.gateway.schemathesis_hooks
 import tests.gateway.schemathesis_identity_hooks  # noqa: F401 - likewise for identity
 import tests.gateway.schemathesis_sharing_hooks as _sharing_hooks  # noqa: F401 - likewise for sharing
+import tests.gateway.schemathesis_training_hooks as _training_hooks  # noqa: F401 - likewise for training
 from gateway.app import create_app
 from tests.gateway import schemathesis_notification_hooks  # noqa: F401 - likewise for notifications
 from tests.gateway.helpers import bearer

@@ -441,3 +441,11 @@ SAMPLES.update({
     "POST /v1/question-banks/{bank_id}/attempts": Sample(own=bank_in(TENANT_A), not_tenant_data=TRAINEE_WRITE,
                                                          body=lambda: {"answers": [0]}),
 })
+SAMPLES.update({
+    "POST /v1/technical-school-courses": Sample(body=lambda: {
+        "school_name": "Harness Technical School", "course_title": "Safe operation",
+        "content_categories": ["accident_prevention"], "academic_year": 2026}),
+    "POST /v1/warning-education-bases": Sample(body=lambda: {
+        "display_name": "Harness warning base", "address": "1 Harness Road", "industries": ["B06"],
+        "website": "https://warning-base.example.com"}),
+})

@@ -18,7 +18,8 @@ depends_on = None
 
 TENANT_TABLES = ("training_platforms", "training_platform_clients", "training_platform_transitions", "trainees",
                  "trainee_accounts", "programmes", "enrolments", "offline_sessions", "attendances", "completions",
-                 "question_banks", "exam_attempts", "certificates")
+                 "question_banks", "exam_attempts", "certificates", "technical_school_courses",
+                 "warning_education_bases")
 # Catalogue tables: national rows (tenant 100000) are readable by all, like national courses.
 NATIONAL_TABLES = ("course_tags", "course_modules", "materials")
 
@@ -214,6 +215,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("verification_code", name="uq_certificates_code"),
         sa.UniqueConstraint("attempt_id", name="uq_certificates_attempt"),
     )
+    op.create_table(
+        "technical_school_courses",
+        sa.Column("id", sa.String(32), primary_key=True), _tenant(),
+        sa.Column("school_name", sa.String(200), nullable=False),
+        sa.Column("course_title", sa.String(200), nullable=False),
+        sa.Column("content_categories", sa.JSON(), nullable=False),
+        sa.Column("academic_year", sa.Integer(), nullable=False),
+        sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(128), nullable=False),
+    )
+    op.create_index("ix_technical_school_courses_tenant", "technical_school_courses",
+                    ["tenant_code", "create_time", "id"])
+    op.create_table(
+        "warning_education_bases",
+        sa.Column("id", sa.String(32), primary_key=True), _tenant(),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("address", sa.String(300), nullable=False),
+        sa.Column("industries", sa.JSON(), nullable=False),
+        sa.Column("website", sa.String(2048), nullable=False),
+        sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(128), nullable=False),
+    )
+    op.create_index("ix_warning_education_bases_tenant", "warning_education_bases",
+                    ["tenant_code", "create_time", "id"])
     for table in TENANT_TABLES:
         enable_tenant_rls(table)
     for table in NATIONAL_TABLES:
@@ -223,7 +248,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in TENANT_TABLES + NATIONAL_TABLES:
         disable_tenant_rls(table)
-    for table in ("materials", "course_modules", "course_tags", "certificates", "exam_attempts", "question_banks"):
+    for table in ("warning_education_bases", "technical_school_courses", "materials", "course_modules", "course_tags",
+                  "certificates", "exam_attempts", "question_banks"):
         op.drop_table(table)
     for table in reversed(TENANT_TABLES[:10]):
         op.drop_table(table)
