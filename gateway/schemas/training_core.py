@@ -391,7 +391,8 @@ class QuestionBank(BaseModel):
 
 
 class AttemptCreate(Strict):
-    answers: list[int] = Field(min_length=1, max_length=200)
+    answers: list[Annotated[int, Field(ge=0, le=9)]] = Field(min_length=1, max_length=200,
+                                                             description="One option index per question, in order")
 
 
 class IssuedCertificate(BaseModel):

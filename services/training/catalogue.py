@@ -27,7 +27,7 @@ from services.common.tenancy import visible_to
 from services.common.validators import validate_industry_code
 from services.training.core_models import CourseModule, CourseTags, Material
 from services.training.models import Course
-from services.training.reference import KEY_POSITIONS
+from services.training.reference import KEY_POSITIONS, is_blank
 from services.training.service import get_course
 
 MATERIAL_KINDS = ("video", "document", "infographic", "typical_case")
@@ -114,7 +114,7 @@ def parse_material_name(name: str) -> str:
 
 async def create_module(*, session: AsyncSession, caller: Caller, course_id: str, title: str,
                         now: datetime) -> CourseModule:
-    if not title.strip() or len(title) > 200:
+    if is_blank(title) or len(title) > 200:
         raise InvalidArgument.field("course_module.title", "is required, at most 200 characters")
     course = await _own_course(session, caller, course_id)
     position = (await session.scalar(select(func.count()).select_from(CourseModule).where(
@@ -160,7 +160,7 @@ def _validate_material(new: NewMaterial, module_id: str) -> None:
     elif new.content_type not in CONTENT_TYPES[new.kind]:
         violations.append(FieldViolation("material.content_type",
                                          f"a {new.kind} must be one of {', '.join(CONTENT_TYPES[new.kind])}"))
-    if not new.title.strip() or len(new.title) > 200:
+    if is_blank(new.title) or len(new.title) > 200:
         violations.append(FieldViolation("material.title", "is required, at most 200 characters"))
     if new.publicity_topic and new.publicity_topic not in PUBLICITY_TOPICS:
         violations.append(FieldViolation("material.publicity_topic",

@@ -30,6 +30,7 @@ from services.common.tenancy import visible_to
 from services.training import completions
 from services.training.core_models import Certificate, ExamAttempt, QuestionBank, Trainee
 from services.training.models import Course
+from services.training.reference import is_blank
 from services.training.service import get_course
 from services.training.trainees import NAME, mask_name
 
@@ -61,17 +62,17 @@ class Question:
 async def create_bank(*, session: AsyncSession, caller: Caller, course_id: str, title: str, pass_mark: int,
                       questions: list[Question], now: datetime) -> QuestionBank:
     violations: list[FieldViolation] = []
-    if not title.strip() or len(title) > 200:
+    if is_blank(title) or len(title) > 200:
         violations.append(FieldViolation("question_bank.title", "is required, at most 200 characters"))
     if not 1 <= pass_mark <= 100:
         violations.append(FieldViolation("question_bank.pass_mark", "must be a percentage from 1 to 100"))
     if not 1 <= len(questions) <= 200:
         violations.append(FieldViolation("question_bank.questions", "give 1 to 200 questions"))
     for i, q in enumerate(questions[:200]):
-        if not q.text.strip() or len(q.text) > 2000:
+        if is_blank(q.text) or len(q.text) > 2000:
             violations.append(FieldViolation(f"question_bank.questions[{i}].text", "is required, at most 2000 "
                                                                                    "characters"))
-        if not 2 <= len(q.options) <= 10 or any(not o.strip() or len(o) > 500 for o in q.options):
+        if not 2 <= len(q.options) <= 10 or any(is_blank(o) or len(o) > 500 for o in q.options):
             violations.append(FieldViolation(f"question_bank.questions[{i}].options",
                                              "give 2 to 10 options of 1 to 500 characters"))
         elif not 0 <= q.answer < len(q.options):

@@ -31,6 +31,7 @@ from services.training.core_models import (
     TrainingPlatformClient,
     TrainingPlatformTransition,
 )
+from services.training.reference import is_blank
 
 KINDS = ("platform", "institution")
 # recommended <-> suspended; either may be revoked; revoked is final (a new registration is needed).
@@ -79,13 +80,13 @@ def parse_platform_name(name: str) -> str:
 
 def _validate(new: NewPlatform) -> str:
     violations: list[FieldViolation] = []
-    if not new.display_name.strip():
+    if is_blank(new.display_name):
         violations.append(FieldViolation("training_platform.display_name", "is required"))
     elif len(new.display_name) > 200:
         violations.append(FieldViolation("training_platform.display_name", "must be at most 200 characters"))
     if new.kind not in KINDS:
         violations.append(FieldViolation("training_platform.kind", f"must be one of {', '.join(KINDS)}"))
-    if len(new.qualifications) > 50 or any(not q.strip() or len(q) > 200 for q in new.qualifications):
+    if len(new.qualifications) > 50 or any(is_blank(q) or len(q) > 200 for q in new.qualifications):
         violations.append(FieldViolation("training_platform.qualifications",
                                          "at most 50, each 1 to 200 characters"))
     if len(new.client_ids) > 20 or any(not _CLIENT_ID.match(c) for c in new.client_ids):
@@ -166,7 +167,7 @@ async def change_state(*, session: AsyncSession, caller: Caller, platform_id: st
                        now: datetime) -> TrainingPlatform:
     if state not in PLATFORM_STATES:
         raise InvalidArgument.field("state", f"must be one of {', '.join(PLATFORM_STATES)}")
-    if not reason.strip() or len(reason) > 2000:
+    if is_blank(reason) or len(reason) > 2000:
         raise InvalidArgument.field("reason", "is required, at most 2000 characters")
     row = await get_platform(session=session, caller=caller, platform_id=platform_id)
     if row.state == state:

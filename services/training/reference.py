@@ -11,6 +11,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+# Whitespace that makes a required text blank: the ASCII kind, as the REST contract's `\S` pattern
+# states it (str.strip() would also drop control characters such as U+001F that the pattern allows).
+_BLANK = " \t\n\r\f\v"
+
+
+def is_blank(value: str) -> bool:
+    return not value.strip(_BLANK)
+
+
 KEY_POSITIONS = ("deputy_head_in_charge", "head_of_safety_management", "front_line_team_leader")
 
 # key industry -> (section letter, first division, last division), SPEC 7.7.

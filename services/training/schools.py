@@ -19,11 +19,12 @@ from services.common.tenancy import visible_to
 from services.common.validators import validate_industry_code
 from services.training.core_models import TechnicalSchoolCourse, WarningEducationBase
 from services.training.platforms import check_public_url
+from services.training.reference import is_blank
 from services.training.service import CONTENT_CATEGORIES
 
 
 def _text(violations, field: str, value: str, limit: int, required: bool = True) -> None:
-    if (required and not value.strip()) or len(value) > limit:
+    if (required and is_blank(value)) or len(value) > limit:
         violations.append(FieldViolation(field, f"{'is required, ' if required else ''}at most {limit} characters"))
 
 

@@ -40,7 +40,7 @@ from services.training.core_models import (
 )
 from services.training.models import Course
 from services.training.platforms import check_public_url
-from services.training.reference import KEY_POSITIONS
+from services.training.reference import KEY_POSITIONS, is_blank
 
 NAME = "training.trainees.name"
 CITIZEN_ID = "training.trainees.citizen_id"
@@ -100,7 +100,7 @@ def _validate(new: NewTrainee, caller: Caller) -> tuple[str, str, list[Account]]
             violations.extend(error.violations)
             return ""
 
-    if not new.name.strip() or len(new.name) > 100:
+    if is_blank(new.name) or len(new.name) > 100:
         violations.append(FieldViolation("trainee.display_name", "is required, at most 100 characters"))
     citizen_id = check(lambda: validate_citizen_id(new.citizen_id, "trainee.citizen_id")) if new.citizen_id else ""
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", new.employer_id or ""):
@@ -201,7 +201,7 @@ async def _visible_course(session: AsyncSession, course_id: str) -> Course | Non
 
 async def create_programme(*, session: AsyncSession, caller: Caller, new: NewProgramme, now: datetime) -> Programme:
     violations: list[FieldViolation] = []
-    if not new.title.strip() or len(new.title) > 200:
+    if is_blank(new.title) or len(new.title) > 200:
         violations.append(FieldViolation("programme.title", "is required, at most 200 characters"))
     if not 2000 <= new.year <= 2100:
         violations.append(FieldViolation("programme.year", "must be a year between 2000 and 2100"))
@@ -280,7 +280,7 @@ async def create_offline_session(*, session: AsyncSession, caller: Caller, progr
                                  now: datetime) -> OfflineSession:
     programme = await get_programme(session=session, caller=caller, programme_id=programme_id)
     violations: list[FieldViolation] = []
-    if not title.strip() or len(title) > 200:
+    if is_blank(title) or len(title) > 200:
         violations.append(FieldViolation("offline_session.title", "is required, at most 200 characters"))
     if len(location) > 200:
         violations.append(FieldViolation("offline_session.location", "must be at most 200 characters"))
