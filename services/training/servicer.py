@@ -16,6 +16,8 @@ from services.common.server import Registration
 from services.common.validators import mask_phone
 from services.training import service
 from services.training.models import Course, IdempotencyKeys
+from services.training.rpc_catalogue import CatalogueRpcs
+from services.training.rpc_core import CoreRpcs
 
 _CATEGORIES = EnumLabels(training_pb2.ContentCategory)
 _CATEGORY_TO_PROTO, _CATEGORY_FROM_PROTO = _CATEGORIES.to_proto, _CATEGORIES.from_proto
@@ -35,9 +37,13 @@ def course_to_proto(row: Course, caller: Caller) -> training_pb2.Course:
     return message
 
 
-class TrainingServicer(training_pb2_grpc.TrainingServiceServicer):
-    def __init__(self, database: Database):
+class TrainingServicer(CoreRpcs, CatalogueRpcs, training_pb2_grpc.TrainingServiceServicer):
+    def __init__(self, database: Database, *, keyring=None, clock=None, store=None, public_base_url: str = ""):
         self.db = database
+        self.keyring = keyring  # personal data of trainees (services.common.pii)
+        self.clock = clock
+        self.store = store  # materials and certificates (services.common.storage)
+        self.public_base_url = public_base_url
 
     async def CreateCourse(self, request, context):
         caller = current_caller()
@@ -80,8 +86,16 @@ class TrainingServicer(training_pb2_grpc.TrainingServiceServicer):
 POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
 
-def build(*, database: Database, **_) -> Registration:
-    servicer = TrainingServicer(database)
+def build(*, database: Database, settings=None, clock=None, keyring=None, **_) -> Registration:
+    from services.common.clock import SystemClock
+    from services.common.pii import PiiKeyring
+    from services.common.storage import object_store
+
+    if keyring is None and settings is not None:
+        keyring = PiiKeyring.from_settings(settings)
+    servicer = TrainingServicer(database, keyring=keyring, clock=clock or SystemClock(),
+                                store=object_store(settings) if settings is not None else None,
+                                public_base_url=settings.public_base_url if settings is not None else "")
     return Registration(
         add_to_server=lambda server: training_pb2_grpc.add_TrainingServiceServicer_to_server(servicer, server),
         service_names=[training_pb2.DESCRIPTOR.services_by_name["TrainingService"].full_name],

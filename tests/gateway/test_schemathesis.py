@@ -28,6 +28,7 @@ import tests.gateway.schemathesis_hooks
 import tests.gateway.schemathesis_identity_hooks
 import tests.gateway.schemathesis_rectification_hooks  # noqa: F401 - likewise for rectification
 import tests.gateway.schemathesis_sharing_hooks as _sharing_hooks  # noqa: F401 - likewise for sharing
+import tests.gateway.schemathesis_training_hooks as _training_hooks  # noqa: F401 - likewise for training
 from gateway.app import create_app
 from tests.gateway import schemathesis_notification_hooks  # noqa: F401 - likewise for notifications
 from tests.gateway.helpers import bearer

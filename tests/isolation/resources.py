@@ -468,3 +468,141 @@ SAMPLES.update({
     "POST /v1/joint-inspections/{inspection_id}/findings/{finding_id}/raise-notice": Sample(
         own=_INSPECTION, not_tenant_data=INSPECTION_READERS, body=_raise_body),
 })
+
+
+# -- training core (issue 5): recommended platforms, trainees, programmes, coverage ----------------
+
+
+def training_platform_body() -> dict:
+    return {"display_name": "Harness platform", "kind": "platform",
+            "base_url": f"https://learn-{uuid.uuid4().hex[:8]}.example.com",
+            "qualifications": ["harness qualification"], "client_ids": [f"harness-{uuid.uuid4().hex[:8]}"]}
+
+
+def trainee_body() -> dict:
+    return {"display_name": "王小明", "employer_id": uuid.uuid4().hex, "employer_name": "Harness Mining",
+            "industry_code": "B06", "key_position": "front_line_team_leader"}
+
+
+def programme_body() -> dict:
+    return {"title": f"harness {uuid.uuid4().hex[:8]}", "year": 2026}
+
+
+def _created(path: str, body, key: str, field: str = "id"):
+    def for_tenant(tenant: str):
+        async def make(platform, issuer) -> Params:
+            token = issuer.token(tenant=tenant, roles=["provincial_operator"])
+            response = await platform.client.post(path, json=body(), headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 201, response.text
+            return {key: response.json()[field]}
+        return make
+    return for_tenant
+
+
+training_platform_in = _created("/v1/training-platforms", training_platform_body, "platform_id")
+trainee_in = _created("/v1/trainees", trainee_body, "trainee_id")
+programme_in = _created("/v1/programmes", programme_body, "programme_id")
+
+
+def offline_session_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        headers = {"Authorization": f"Bearer {issuer.token(tenant=tenant, roles=['provincial_operator'])}"}
+        course = await platform.client.post("/v1/courses", json=course_body(), headers=headers)
+        programme = await platform.client.post("/v1/programmes", headers=headers,
+                                               json={**programme_body(), "course_ids": [course.json()["id"]]})
+        assert programme.status_code == 201, programme.text
+        session = await platform.client.post(
+            f"/v1/programmes/{programme.json()['id']}/offline-sessions", headers=headers,
+            json={"course_id": course.json()["id"], "title": "harness class",
+                  "start_time": "2026-03-01T09:00:00+08:00"})
+        assert session.status_code == 201, session.text
+        return {"session_id": session.json()["id"]}
+    return make
+
+
+PO_WRITE = ("a provincial operator's write on its own tenant's data (the ministry may not call it, so the "
+            "ministry-reads-200 leg does not apply); a foreign id answering 404 is tested in tests/training/")
+
+SAMPLES.update({
+    "POST /v1/training-platforms": Sample(body=training_platform_body),
+    "GET /v1/training-platforms/{platform_id}": Sample(own=training_platform_in(TENANT_A),
+                                                       foreign=training_platform_in(TENANT_B)),
+    "POST /v1/training-platforms/{platform_id}/state": Sample(
+        own=training_platform_in(TENANT_A), not_tenant_data=PO_WRITE,
+        body=lambda: {"state": "suspended", "reason": "harness"}),
+    "POST /v1/trainees": Sample(body=trainee_body),
+    "GET /v1/trainees/{trainee_id}": Sample(own=trainee_in(TENANT_A), foreign=trainee_in(TENANT_B)),
+    "POST /v1/programmes": Sample(body=programme_body),
+    "GET /v1/programmes/{programme_id}": Sample(own=programme_in(TENANT_A), foreign=programme_in(TENANT_B)),
+    "POST /v1/programmes/{programme_id}/enrolments": Sample(
+        own=programme_in(TENANT_A), not_tenant_data=PO_WRITE, body=lambda: {"trainee_id": uuid.uuid4().hex}),
+    "POST /v1/programmes/{programme_id}/offline-sessions": Sample(
+        own=programme_in(TENANT_A), not_tenant_data=PO_WRITE,
+        body=lambda: {"course_id": uuid.uuid4().hex, "title": "harness", "start_time": "2026-03-01T09:00:00Z"}),
+    "POST /v1/offline-sessions/{session_id}/attendance": Sample(
+        own=offline_session_in(TENANT_A), not_tenant_data=PO_WRITE,
+        body=lambda: {"trainee_ids": [uuid.uuid4().hex]}),
+})
+
+
+def material_body() -> dict:
+    import base64
+    return {"kind": "infographic", "title": "Harness poster", "content_type": "image/png",
+            "publicity_topic": "work_safety", "public": False,
+            "content_base64": base64.b64encode(b"\x89PNG\r\n\x1a\nharness").decode()}
+
+
+def material_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        token = issuer.token(tenant=tenant, roles=["provincial_operator"])
+        response = await platform.client.post("/v1/materials", json=material_body(),
+                                              headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        return {"material_id": response.json()["material"]["id"]}
+    return make
+
+
+def bank_body(course_id: str | None = None) -> dict:
+    return {"course_id": course_id or uuid.uuid4().hex, "title": "Harness exam", "pass_mark": 60,
+            "questions": [{"text": "Who signs the safety plan?", "options": ["the deputy head", "nobody"],
+                           "answer": 0}]}
+
+
+def bank_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        headers = {"Authorization": f"Bearer {issuer.token(tenant=tenant, roles=['provincial_operator'])}"}
+        course = await platform.client.post("/v1/courses", json=course_body(), headers=headers)
+        response = await platform.client.post("/v1/question-banks", json=bank_body(course.json()["id"]),
+                                              headers=headers)
+        assert response.status_code == 201, response.text
+        return {"bank_id": response.json()["id"]}
+    return make
+
+
+TRAINEE_WRITE = ("a trainee's own exam attempt (no operator may attempt, so the ministry-reads-200 leg does not "
+                 "apply); another tenant's bank answering 404 is tested in tests/training/test_exams.py")
+COURSE_OWNER_WRITE = ("a write on a course the caller owns (a ministry operator owns national courses only, so the "
+                      "ministry-reads-200 leg does not apply); a foreign id answering 404 is tested in tests/training/")
+
+SAMPLES.update({
+    "PUT /v1/courses/{course_id}/tags": Sample(own=course_in(TENANT_A), not_tenant_data=COURSE_OWNER_WRITE,
+                                              body=lambda: {"industries": ["B06"],
+                                                            "target_positions": ["deputy_head_in_charge"]}),
+    "GET /v1/courses/{course_id}/catalogue": Sample(own=course_in(TENANT_A), foreign=course_in(TENANT_B)),
+    "POST /v1/courses/{course_id}/modules": Sample(own=course_in(TENANT_A), not_tenant_data=COURSE_OWNER_WRITE,
+                                                   body=lambda: {"title": "harness module"}),
+    "POST /v1/materials": Sample(body=material_body),
+    "GET /v1/materials/{material_id}": Sample(own=material_in(TENANT_A), foreign=material_in(TENANT_B)),
+    "POST /v1/question-banks": Sample(body=bank_body),
+    "GET /v1/question-banks/{bank_id}": Sample(own=bank_in(TENANT_A), foreign=bank_in(TENANT_B)),
+    "POST /v1/question-banks/{bank_id}/attempts": Sample(own=bank_in(TENANT_A), not_tenant_data=TRAINEE_WRITE,
+                                                         body=lambda: {"answers": [0]}),
+})
+SAMPLES.update({
+    "POST /v1/technical-school-courses": Sample(body=lambda: {
+        "school_name": "Harness Technical School", "course_title": "Safe operation",
+        "content_categories": ["accident_prevention"], "academic_year": 2026}),
+    "POST /v1/warning-education-bases": Sample(body=lambda: {
+        "display_name": "Harness warning base", "address": "1 Harness Road", "industries": ["B06"],
+        "website": "https://warning-base.example.com"}),
+})
