@@ -23,6 +23,7 @@ from gateway.schemas.rectification import (
     JointInspectionList,
     RaiseNoticeIn,
     Reason,
+    RectificationClosureList,
     RectificationNotice,
     RectificationNoticeCreate,
     RectificationNoticeList,
@@ -48,6 +49,16 @@ async def create_rectification_notice(body: RectificationNoticeCreate, caller: C
                                                      request_id=idempotency_key or ""),
         timeout=backends.timeout)
     return RectificationNotice.from_proto(response.rectification_notice)
+
+
+@router.get("/rectification-closure", response_model=RectificationClosureList)
+async def get_rectification_closure(caller: CurrentCaller, backends: BackendsDep,
+                                    year: Annotated[int, Query(ge=2000, le=2100)]) -> RectificationClosureList:
+    """Per tenant, the notices due in ``year`` (by deadline date, CST) and how many are closed: the
+    closure rate of the provincial scorecards. Ministry all tenants; provincial operators their subtree."""
+    response = await backends.sharing.GetRectificationClosure(pb.GetRectificationClosureRequest(year=year),
+                                                              timeout=backends.timeout)
+    return RectificationClosureList.from_proto(response)
 
 
 @router.get("/rectification-notices", response_model=RectificationNoticeList)

@@ -219,3 +219,19 @@ class JointInspection(BaseModel):
 class JointInspectionList(BaseModel):
     joint_inspections: list[JointInspection]
     next_page_token: str
+
+
+class RectificationClosure(BaseModel):
+    tenant_code: str
+    due: int = Field(description="notices whose deadline date falls in the year")
+    closed: int = Field(description="of those, the ones verified and closed")
+
+
+class RectificationClosureList(BaseModel):
+    year: int
+    tenants: list[RectificationClosure]
+
+    @classmethod
+    def from_proto(cls, m: pb.GetRectificationClosureResponse) -> RectificationClosureList:
+        return cls(year=m.year, tenants=[RectificationClosure(tenant_code=t.tenant_code, due=t.due, closed=t.closed)
+                                         for t in m.tenants])

@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, false, select, tuple_
+from sqlalchemy import and_, case, false, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -390,3 +390,17 @@ async def respond(*, session: AsyncSession, caller: Caller, store: ObjectStore, 
 
 def is_issuer_side(caller: Caller) -> bool:
     return _is_issuer_side(caller)
+
+
+async def closure_by_tenant(*, session: AsyncSession, caller: Caller, year: int) -> list[tuple[str, int, int]]:
+    """(tenant, notices due in ``year``, of them closed) for the tenants the caller sees: the
+    rectification closure rate of the provincial scorecards (SPEC AS-5)."""
+    if not 2000 <= year <= 2100:
+        raise InvalidArgument.field("year", "must be a calendar year between 2000 and 2100")
+    closed = func.sum(case((RectificationNotice.state == CLOSED, 1), else_=0))
+    rows = (await session.execute(
+        select(RectificationNotice.tenant_code, func.count(), closed)
+        .where(visible_to(RectificationNotice.tenant_code, caller),
+               RectificationNotice.deadline_date.between(date(year, 1, 1), date(year, 12, 31)))
+        .group_by(RectificationNotice.tenant_code).order_by(RectificationNotice.tenant_code))).all()
+    return [(tenant, int(due), int(done or 0)) for tenant, due, done in rows]

@@ -93,6 +93,13 @@ class RectificationRpcs:
             message = await full_notice(session, row)
         return pb.GetRectificationNoticeResponse(rectification_notice=message)
 
+    async def GetRectificationClosure(self, request, context):
+        caller = current_caller()
+        async with self.db.session() as session:
+            rows = await rectification.closure_by_tenant(session=session, caller=caller, year=request.year)
+        return pb.GetRectificationClosureResponse(year=request.year, tenants=[
+            pb.RectificationClosure(tenant_code=tenant, due=due, closed=closed) for tenant, due, closed in rows])
+
     async def ListRectificationNotices(self, request, context):
         caller = current_caller()
         size = clamp_page_size(request.page_size)

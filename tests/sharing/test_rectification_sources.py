@@ -54,3 +54,39 @@ async def test_only_a_measurement_over_its_limit_raises_a_notice(platform, issue
     [notice] = await notices_of(platform, issuer, employer)
     assert notice["source"] == f"measurements/{over.json()['id']}"
     assert (notice["source_type"], notice["law"]) == ("measurement_exceedance", "occupational_disease_prevention_law")
+
+
+async def test_closure_per_tenant_counts_notices_due_in_the_year(platform, issuer):
+    """GET /v1/rectification-closure: the scorecards' closure rate input (AS-5). Counted as a
+    difference, since other tests issue notices on the same shared platform."""
+    from tests.sharing.rectification_support import TENANT, dl, eo, notice_body, org, po
+
+    year = 2031
+
+    async def closure(headers) -> dict[str, tuple[int, int]]:
+        response = await platform.client.get(f"/v1/rectification-closure?year={year}", headers=headers)
+        assert response.status_code == 200, response.text
+        return {t["tenant_code"]: (t["due"], t["closed"]) for t in response.json()["tenants"]}
+
+    ministry = bearer(issuer, tenant="100000", roles=("ministry_operator",))
+    before = (await closure(ministry)).get(TENANT, (0, 0))
+    department, employer = org(), org()
+    ids = []
+    for day in ("2031-03-01", "2031-11-30"):
+        created = await platform.client.post("/v1/rectification-notices", json=notice_body(
+            employer, deadline_date=day), headers=dl(issuer, department))
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+    responded = await platform.client.post(f"/v1/rectification-notices/{ids[0]}/respond",
+                                           json={"response": "Done.", "evidence": []}, headers=eo(issuer, employer))
+    assert responded.status_code == 200, responded.text
+    verified = await platform.client.post(f"/v1/rectification-notices/{ids[0]}/verify", json={"reason": "Seen."},
+                                          headers=po(issuer))
+    assert verified.status_code == 200, verified.text
+
+    after = (await closure(ministry))[TENANT]
+    assert (after[0] - before[0], after[1] - before[1]) == (2, 1)
+    assert (await closure(po(issuer)))[TENANT] == after
+    assert TENANT not in await closure(po(issuer, tenant="120000"))
+    refused = await platform.client.get("/v1/rectification-closure?year=1999", headers=ministry)
+    assert refused.status_code == 422 or refused.status_code == 400
