@@ -317,3 +317,5 @@ SAMPLES.update({
 
 SAMPLES["PUT /v1/exposure"] = Sample(body=lambda: {"exposures": [
     {"industry_code": "C26", "year": 2025, "insured_persons": 120_000, "hours_worked": 240_000_000}]})
+SAMPLES["POST /v1/exposure:import"] = Sample(body=dict, files=lambda: {"file": (
+    "exposure.csv", b"industry_code,year,insured_persons,hours_worked\r\nC26,2025,120000,\r\n", "text/csv")})
