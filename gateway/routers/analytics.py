@@ -17,7 +17,7 @@ from services.common.errors import ResourceExhausted
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=ERROR_RESPONSES)
 # One gRPC message carries the file to the sharing service (4 MiB), with room for the envelope.
 IMPORT_MAX_BYTES = 4 * 1024 * 1024 - 64 * 1024
-Year = Annotated[int, Query(ge=0, le=2100, description="0 = the previous calendar year (CST)")]
+Year = Annotated[int | None, Query(ge=2000, le=2100, description="Unset: the previous calendar year (CST)")]
 
 
 @router.put("/exposure", response_model=ExposureList)
@@ -51,11 +51,12 @@ async def import_exposure(
 
 
 @router.get("/exposure", response_model=ExposureList)
-async def list_exposure(caller: CurrentCaller, backends: BackendsDep, year: Annotated[int, Query(ge=0, le=2100)] = 0,
+async def list_exposure(caller: CurrentCaller, backends: BackendsDep, year: Annotated[
+                            int | None, Query(ge=2000, le=2100, description="Unset: every year")] = None,
                         page_size_: PageSize = 0, page_token: PageToken = "") -> ExposureList:
-    """Ministry all; provincial operators their subtree; department liaisons their tenant. year 0 = all."""
+    """Ministry all; provincial operators their subtree; department liaisons their tenant."""
     response = await backends.sharing.ListExposure(
-        sharing_pb2.ListExposureRequest(year=year, page_size=page_size(page_size_), page_token=page_token),
+        sharing_pb2.ListExposureRequest(year=year or 0, page_size=page_size(page_size_), page_token=page_token),
         timeout=backends.timeout,
     )
     return ExposureList(exposures=[Exposure.from_proto(e) for e in response.exposures],
@@ -63,7 +64,7 @@ async def list_exposure(caller: CurrentCaller, backends: BackendsDep, year: Anno
 
 
 @router.get("/analytics/incidence", response_model=Incidence)
-async def get_incidence(caller: CurrentCaller, backends: BackendsDep, year: Year = 0,
+async def get_incidence(caller: CurrentCaller, backends: BackendsDep, year: Year = None,
                         industry_prefix: Annotated[str, Query(max_length=3, pattern=r"^([A-T][0-9]{0,2})?$")] = ""
                         ) -> Incidence:
     """Incidence per tenant x industry division (recognised work injuries per 100,000 insured and
@@ -71,7 +72,7 @@ async def get_incidence(caller: CurrentCaller, backends: BackendsDep, year: Year
     key-industry change against the plan's baseline year and target, and risk rankings.
     Ministry all provinces; provincial operators their subtree; department liaisons their tenant."""
     response = await backends.sharing.GetIncidenceAnalytics(
-        sharing_pb2.GetIncidenceAnalyticsRequest(year=year, industry_prefix=industry_prefix),
+        sharing_pb2.GetIncidenceAnalyticsRequest(year=year or 0, industry_prefix=industry_prefix),
         timeout=backends.timeout,
     )
     return Incidence.from_proto(response)

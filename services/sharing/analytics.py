@@ -29,6 +29,7 @@ Decisions:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -269,7 +270,7 @@ async def incidence(*, session: AsyncSession, caller: Caller, year: int, industr
     rollups and exposure only."""
     year = validate_year(year or cst_date(datetime.now(UTC)).year - 1)
     prefix = industry_prefix.upper()
-    if prefix and (len(prefix) > 3 or not prefix[0].isalpha() or not prefix[1:].isdigit()):
+    if prefix and not re.fullmatch(r"[A-T][0-9]{0,2}", prefix):
         raise InvalidArgument.field("industry_prefix", "must be a GB/T 4754-2017 section or division, e.g. C or C26")
     plan = plan_for(year)
     years = {year} | ({plan.baseline_year} if plan else set())
