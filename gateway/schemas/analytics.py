@@ -136,3 +136,21 @@ class Incidence(BaseModel):
             region_ranking=[rank(r) for r in m.region_ranking],
             industry_ranking=[rank(r) for r in m.industry_ranking],
         )
+
+
+class ExposureImportError(BaseModel):
+    row: int = Field(description="1 = the first data row; 0 = the file or its header")
+    field: str
+    description: str
+
+
+class ExposureImportReport(BaseModel):
+    rows: int = Field(description="Data rows read (blank rows are skipped)")
+    upserted: int = Field(description="Rows written: all of them, or 0")
+    errors: list[ExposureImportError] = Field(description="Every bad field of every bad row; "
+                                                           "non-empty means nothing was written")
+
+    @classmethod
+    def from_proto(cls, m: sharing_pb2.ImportExposureResponse) -> ExposureImportReport:
+        return cls(rows=m.rows, upserted=m.upserted,
+                   errors=[ExposureImportError(row=e.row, field=e.field, description=e.description) for e in m.errors])

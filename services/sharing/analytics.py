@@ -29,6 +29,7 @@ Decisions:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,7 +46,7 @@ from services.sharing.models import AnalyticsApplied, AnalyticsRollup, Exposure,
 
 COUNTS = ("accidents", "fatalities", "accident_persons_injured", "injured_persons", "disease_cases",
           "pneumoconiosis_cases")
-_CHUNK = 500
+_CHUNK = 5000
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
@@ -111,12 +112,13 @@ async def apply_changes(session: AsyncSession, changes: list[Change]) -> int:
     """Apply each change not applied before to the rollups, in the session's transaction. Returns
     how many were new. Idempotent and order-independent (see the module docstring)."""
     insert = _insert(session)
+    # One cached statement each, run as executemany (batched into multi-row statements by the
+    # driver layer), rather than a freshly compiled multi-VALUES statement per chunk.
+    inbox = insert(AnalyticsApplied).on_conflict_do_nothing().returning(AnalyticsApplied.change_id)
+    ids = sorted({c.id for c in changes})
     fresh: set[int] = set()
-    for start in range(0, len(changes), _CHUNK):
-        chunk = changes[start:start + _CHUNK]
-        ids = sorted({c.id for c in chunk})
-        result = await session.execute(insert(AnalyticsApplied).values([{"change_id": i} for i in ids])
-                                       .on_conflict_do_nothing().returning(AnalyticsApplied.change_id))
+    for start in range(0, len(ids), _CHUNK):
+        result = await session.execute(inbox, [{"change_id": i} for i in ids[start:start + _CHUNK]])
         fresh.update(result.scalars().all())
     deltas: dict[tuple[str, str, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
     seen: set[int] = set()
@@ -132,13 +134,13 @@ async def apply_changes(session: AsyncSession, changes: list[Change]) -> int:
                     deltas[bucket][name] += sign * value
     rows = [{"tenant_code": t, "industry_code": i, "year": y, **counts}
             for (t, i, y), counts in sorted(deltas.items()) if any(counts.values())]
-    table = AnalyticsRollup.__table__
-    for start in range(0, len(rows), _CHUNK):
-        statement = insert(table).values(rows[start:start + _CHUNK])
-        statement = statement.on_conflict_do_update(
+    if rows:
+        table = AnalyticsRollup.__table__
+        upsert = insert(table)
+        upsert = upsert.on_conflict_do_update(
             index_elements=["tenant_code", "industry_code", "year"],
-            set_={name: table.c[name] + statement.excluded[name] for name in COUNTS})
-        await session.execute(statement)
+            set_={name: table.c[name] + upsert.excluded[name] for name in COUNTS})
+        await session.execute(upsert, rows)
     return len(seen)
 
 
@@ -268,7 +270,7 @@ async def incidence(*, session: AsyncSession, caller: Caller, year: int, industr
     rollups and exposure only."""
     year = validate_year(year or cst_date(datetime.now(UTC)).year - 1)
     prefix = industry_prefix.upper()
-    if prefix and (len(prefix) > 3 or not prefix[0].isalpha() or not prefix[1:].isdigit()):
+    if prefix and not re.fullmatch(r"[A-T][0-9]{0,2}", prefix):
         raise InvalidArgument.field("industry_prefix", "must be a GB/T 4754-2017 section or division, e.g. C or C26")
     plan = plan_for(year)
     years = {year} | ({plan.baseline_year} if plan else set())

@@ -39,12 +39,12 @@ class ExposureData:
     hours_worked: int | None = None
 
 
-def validate_batch(rows: list[ExposureData]) -> list[dict]:
+def validate_batch(rows: list[ExposureData], *, limit: int = MAX_BATCH) -> list[dict]:
     violations: list[FieldViolation] = []
     if not rows:
         raise InvalidArgument.field("exposures", "must hold at least one row")
-    if len(rows) > MAX_BATCH:
-        raise InvalidArgument.field("exposures", f"must hold at most {MAX_BATCH} rows")
+    if len(rows) > limit:
+        raise InvalidArgument.field("exposures", f"must hold at most {limit} rows")
     values: list[dict] = []
     seen: set[tuple[str, int]] = set()
     for index, row in enumerate(rows):

@@ -7,7 +7,7 @@ from prevention.sharing.v1 import sharing_pb2
 
 from services.common.context import current_caller
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
-from services.sharing import analytics, exposure
+from services.sharing import analytics, exposure, exposure_import
 from services.sharing.models import Exposure
 
 
@@ -75,6 +75,17 @@ class AnalyticsRpcs:
             stored = await exposure.upsert_exposure(session=session, caller=caller, rows=rows)
             await session.commit()
         return sharing_pb2.UpsertExposureResponse(exposures=[exposure_to_proto(r) for r in stored])
+
+    async def ImportExposure(self, request, context):
+        caller = current_caller()
+        async with self.db.session() as session:
+            report = await exposure_import.import_exposure(session=session, caller=caller, content=request.content,
+                                                           filename=request.filename)
+            await session.commit()
+        return sharing_pb2.ImportExposureResponse(
+            rows=report.rows, upserted=report.upserted,
+            errors=[sharing_pb2.ExposureImportError(row=e.row, field=e.field, description=e.description)
+                    for e in report.errors])
 
     async def ListExposure(self, request, context):
         caller = current_caller()

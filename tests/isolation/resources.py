@@ -606,3 +606,5 @@ SAMPLES.update({
         "display_name": "Harness warning base", "address": "1 Harness Road", "industries": ["B06"],
         "website": "https://warning-base.example.com"}),
 })
+SAMPLES["POST /v1/exposure:import"] = Sample(body=dict, files=lambda: {"file": (
+    "exposure.csv", b"industry_code,year,insured_persons,hours_worked\r\nC26,2025,120000,\r\n", "text/csv")})

@@ -253,3 +253,41 @@ async def test_demo_seed_adds_two_years_of_exposure_once(db_factory):
     finally:
         await database.dispose()
     assert len(years) == 2 and all(count == 10 for _, count in years)
+
+
+async def test_exposure_import_from_csv_and_xlsx(platform, issuer):
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    tenant = fresh_tenant()
+    headers = bearer(issuer, **po(tenant))
+    csv_gb18030 = "行业代码,年度,参保人数,工时\r\nC26,2022,\"1,200\",2400000\r\n\r\nE47,2022,800,\r\n".encode("gb18030")
+    response = await platform.client.post("/v1/exposure:import", headers=headers,
+                                          files={"file": ("exposure.csv", csv_gb18030, "text/csv")})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"rows": 2, "upserted": 2, "errors": []}
+    again = await platform.client.post("/v1/exposure:import", headers=headers,
+                                       files={"file": ("exposure.csv", csv_gb18030, "text/csv")})
+    assert again.json()["upserted"] == 2
+    listed = (await platform.client.get("/v1/exposure", params={"year": 2022}, headers=headers)).json()
+    assert [(r["industry_code"], r["insured_persons"], r["hours_worked"]) for r in listed["exposures"]] == [
+        ("C26", 1200, 2_400_000), ("E47", 800, None)]
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["industry_code", "year", "insured_persons", "hours_worked"])
+    sheet.append(["C26", 2023, 10, None])
+    sheet.append(["A26", 2023, "many", None])
+    buffer = BytesIO()
+    book.save(buffer)
+    bad = await platform.client.post("/v1/exposure:import", headers=headers, files={"file": (
+        "exposure.xlsx", buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
+    report = bad.json()
+    assert report["upserted"] == 0 and {(e["row"], e["field"]) for e in report["errors"]} == {
+        (2, "insured_persons"), (2, "industry_code")}
+    listed = (await platform.client.get("/v1/exposure", params={"year": 2023}, headers=headers)).json()
+    assert listed["exposures"] == []  # all rows or none
+    no_header = await platform.client.post("/v1/exposure:import", headers=headers,
+                                           files={"file": ("e.csv", b"C26,2024,1\r\n", "text/csv")})
+    assert no_header.json()["errors"][0]["row"] == 0
