@@ -30,6 +30,7 @@ from gateway.routers import (
     sharing,
     training,
     users,
+    xapi,
 )
 from gateway.routers import organisations as organisations_routes
 from services.common.auth import TokenValidator, validator_from_settings
@@ -91,6 +92,7 @@ def create_app(
                    oidc.router, notifications.router, bulletins.router, joint_meetings.router):
         app.include_router(router)
     app.include_router(organisations_routes.router)
+    app.include_router(xapi.router)
     store = object_store(settings)
     if isinstance(store, LocalObjectStore):  # embedded mode: the gateway serves presigned URLs
         app.state.object_store = store
@@ -123,6 +125,7 @@ def create_app(
         app.add_middleware(CORSMiddleware, allow_origins=settings.gateway_cors_origins,
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"])
+    app.add_middleware(xapi.VersionHeaderMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.gateway_max_body_bytes)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=tracer_provider, exclude_spans=["receive", "send"])
     return app

@@ -16,6 +16,7 @@ from services.common.server import Registration
 from services.common.validators import mask_phone
 from services.training import service
 from services.training.models import Course, IdempotencyKeys
+from services.training.rpc_lrs import LearningRecordRpcs
 
 _CATEGORIES = EnumLabels(training_pb2.ContentCategory)
 _CATEGORY_TO_PROTO, _CATEGORY_FROM_PROTO = _CATEGORIES.to_proto, _CATEGORIES.from_proto
@@ -35,9 +36,12 @@ def course_to_proto(row: Course, caller: Caller) -> training_pb2.Course:
     return message
 
 
-class TrainingServicer(training_pb2_grpc.TrainingServiceServicer):
-    def __init__(self, database: Database):
+class TrainingServicer(LearningRecordRpcs, training_pb2_grpc.TrainingServiceServicer):
+    def __init__(self, database: Database, *, may_push=None, object_store=None):
         self.db = database
+        # Injectable; None = the recommended list (TR-6), looked up at call time.
+        self.may_push = may_push
+        self.object_store = object_store
 
     async def CreateCourse(self, request, context):
         caller = current_caller()
@@ -80,8 +84,11 @@ class TrainingServicer(training_pb2_grpc.TrainingServiceServicer):
 POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
 
-def build(*, database: Database, **_) -> Registration:
-    servicer = TrainingServicer(database)
+def build(*, database: Database, settings=None, may_push=None, object_store=None, **_) -> Registration:
+    if object_store is None and settings is not None:
+        from services.common.storage import object_store as store_from_settings
+        object_store = store_from_settings(settings)
+    servicer = TrainingServicer(database, may_push=may_push, object_store=object_store)
     return Registration(
         add_to_server=lambda server: training_pb2_grpc.add_TrainingServiceServicer_to_server(servicer, server),
         service_names=[training_pb2.DESCRIPTOR.services_by_name["TrainingService"].full_name],
