@@ -3,11 +3,15 @@ statement/document RPCs behind the gateway's /xapi LRS. Owns the transactions.""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 from datetime import UTC, datetime
 
-from prevention.training.v1 import training_pb2
+import grpc
+from google.protobuf.message import DecodeError
+from prevention.training.v1 import training_pb2, training_pb2_grpc
 from sqlalchemy.exc import IntegrityError
 
 from services.common.context import Caller, current_caller
@@ -26,6 +30,8 @@ from services.training.lrs import statements as st
 from services.training.lrs.models import StatementAttachment
 
 MAX_BATCH = 500
+MAX_DRAIN = 16
+DRAIN_SECONDS = 0.2
 _KINDS = {training_pb2.XAPI_DOCUMENT_KIND_STATE: "state",
           training_pb2.XAPI_DOCUMENT_KIND_ACTIVITY_PROFILE: "activity_profile",
           training_pb2.XAPI_DOCUMENT_KIND_AGENT_PROFILE: "agent_profile"}
@@ -65,9 +71,28 @@ class LearningRecordRpcs:
         return outcomes
 
     async def IngestLearningRecords(self, request_iterator, context):
+        try:
+            async for ack in self._ingest(request_iterator):
+                yield ack
+        except DomainError:
+            # Read what the client already sent before answering with the error: a stream closed
+            # while the client still writes reaches it as a transport failure, not our status.
+            # Bounded in count and time: a client that waits for an ack sends nothing more.
+            with contextlib.suppress(TimeoutError, grpc.RpcError):
+                async with asyncio.timeout(DRAIN_SECONDS):
+                    drained = 0
+                    async for _ in request_iterator:
+                        drained += 1
+                        if drained >= MAX_DRAIN:
+                            break
+            raise
+
+    async def _ingest(self, request_iterator):
         caller = current_caller()
         authority = store.authority_of(caller)
         async for batch in request_iterator:
+            if batch is UNDECODABLE:
+                raise InvalidArgument.field("request", "is not an IngestLearningRecordsRequest message")
             if len(batch.records) > MAX_BATCH:
                 raise InvalidArgument.field("records", f"a batch holds at most {MAX_BATCH} records")
             ack = training_pb2.IngestLearningRecordsResponse(batch_number=batch.batch_number)
@@ -273,3 +298,39 @@ def _safe(record) -> object:
         return json.loads(record.statement_json)
     except (ValueError, RecursionError):
         return None
+
+
+UNDECODABLE = object()  # a stream message that is not protobuf: the handler refuses it cleanly
+
+
+def _tolerant(data: bytes):
+    try:
+        return training_pb2.IngestLearningRecordsRequest.FromString(data)
+    except DecodeError:
+        return UNDECODABLE
+
+
+class _Capture:
+    """Collects what the generated add_*_to_server registers, so one handler can be changed."""
+
+    def __init__(self):
+        self.registered: tuple[str, dict] | None = None
+
+    def add_generic_rpc_handlers(self, handlers) -> None:
+        pass
+
+    def add_registered_method_handlers(self, name: str, handlers: dict) -> None:
+        self.registered = (name, handlers)
+
+
+def add_to_server(servicer, server) -> None:
+    """The generated registration, except that a hostile ingestion stream's undecodable message
+    is answered with INVALID_ARGUMENT, not grpc's INTERNAL (RELIABILITY S14)."""
+    capture = _Capture()
+    training_pb2_grpc.add_TrainingServiceServicer_to_server(servicer, capture)
+    name, handlers = capture.registered
+    handlers["IngestLearningRecords"] = grpc.stream_stream_rpc_method_handler(
+        servicer.IngestLearningRecords, request_deserializer=_tolerant,
+        response_serializer=training_pb2.IngestLearningRecordsResponse.SerializeToString)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
+    server.add_registered_method_handlers(name, handlers)

@@ -16,7 +16,7 @@ from services.common.server import Registration
 from services.common.validators import mask_phone
 from services.training import service
 from services.training.models import Course, IdempotencyKeys
-from services.training.rpc_lrs import LearningRecordRpcs
+from services.training.rpc_lrs import LearningRecordRpcs, add_to_server
 
 _CATEGORIES = EnumLabels(training_pb2.ContentCategory)
 _CATEGORY_TO_PROTO, _CATEGORY_FROM_PROTO = _CATEGORIES.to_proto, _CATEGORIES.from_proto
@@ -90,7 +90,7 @@ def build(*, database: Database, settings=None, may_push=None, object_store=None
         object_store = store_from_settings(settings)
     servicer = TrainingServicer(database, may_push=may_push, object_store=object_store)
     return Registration(
-        add_to_server=lambda server: training_pb2_grpc.add_TrainingServiceServicer_to_server(servicer, server),
+        add_to_server=lambda server: add_to_server(servicer, server),
         service_names=[training_pb2.DESCRIPTOR.services_by_name["TrainingService"].full_name],
         policy=Policy.load(POLICY_FILE),
     )
