@@ -207,3 +207,24 @@ async def test_agents_and_activities_resources(platform, lrs_platform):
                                        headers=lrs_platform.headers())
     assert person.status_code == 200
     assert person.json()["objectType"] == "Person" and person.json()["account"][0]["name"] == "u1"
+
+
+async def test_http_basic_uses_the_api_clients_token(platform, lrs_platform):
+    """Basic credentials are exchanged once for the client's token (cached until near expiry);
+    end to end against the identity issuer this runs in the conformance setup (README)."""
+    import base64
+    import hashlib
+    import time
+
+    secret = "s3cret-" + uuid.uuid4().hex
+    cache = platform.app.state.__dict__.setdefault("xapi_tokens", {})
+    cache[hashlib.sha256(f"{lrs_platform.client_id}:{secret}".encode()).hexdigest()] = (
+        lrs_platform.token(), time.monotonic() + 60)
+    basic = base64.b64encode(f"{lrs_platform.client_id}:{secret}".encode()).decode()
+    headers = {"Authorization": f"Basic {basic}", "X-Experience-API-Version": "1.0.3"}
+    sent = statement()
+    assert (await platform.client.post("/xapi/statements", json=sent, headers=headers)).status_code == 200
+    got = await platform.client.get("/xapi/statements", params={"statementId": sent["id"]}, headers=headers)
+    assert got.status_code == 200 and got.json()["authority"]["account"]["name"] == lrs_platform.client_id
+    malformed = {**headers, "Authorization": "Basic %%%"}
+    assert (await platform.client.get("/xapi/statements", headers=malformed)).status_code == 401
