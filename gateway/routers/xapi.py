@@ -14,6 +14,7 @@ import hashlib
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 import grpc
@@ -60,12 +61,18 @@ class VersionHeaderMiddleware:
             await self.app(scope, receive, send)
             return
         asked = dict(scope.get("headers") or []).get(VERSION_HEADER.lower().encode(), b"").decode("latin-1")
-        version = SUPPORTED.get(asked.strip(), "2.0.0")
+        version = SUPPORTED.get(asked.strip(), "1.0.3")
+
+        statements = scope["path"].rstrip("/") == "/xapi/statements"
 
         async def send_with_version(message):
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-experience-api-version"]
                 headers.append((b"x-experience-api-version", version.encode()))
+                if statements and not any(k.lower() == b"x-experience-api-consistent-through" for k, _ in headers):
+                    # errors too: every statement stored before now is visible (writes commit synchronously)
+                    now = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+                    headers.append((b"x-experience-api-consistent-through", now.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -155,7 +162,7 @@ async def about() -> Response:
     return Response(json.dumps({"version": ["1.0.3", "2.0.0"]}), media_type="application/json")
 
 
-@router.get("/agents")
+@router.api_route("/agents", methods=["GET", "HEAD"])
 async def agents(request: Request, caller: XapiCaller, version: Version) -> Response:
     """The Person object of an agent: this LRS keeps no identities beyond the agent itself."""
     require(caller, "read")
@@ -175,7 +182,7 @@ async def agents(request: Request, caller: XapiCaller, version: Version) -> Resp
     return Response(json.dumps(person), media_type="application/json")
 
 
-@router.get("/activities")
+@router.api_route("/activities", methods=["GET", "HEAD"])
 async def activities(request: Request, caller: XapiCaller, version: Version, stubs: Stubs) -> Response:
     """The activity's definition as last stated; just its id when no statement carries it."""
     require(caller, "read")
@@ -277,7 +284,7 @@ STATEMENT_QUERY = {"statementId", "voidedStatementId", "agent", "verb", "activit
                    "ascending", "more"}
 
 
-@router.get("/statements")
+@router.api_route("/statements", methods=["GET", "HEAD"])
 async def get_statements(request: Request, caller: XapiCaller, version: Version, stubs: Stubs) -> Response:
     require(caller, "statements/read")
     params = _params(request, STATEMENT_QUERY)
@@ -344,10 +351,10 @@ def _doc_key(kind: str, params: dict) -> training_pb2.XapiDocumentKey:
 async def _document(kind: str, request: Request, caller: Caller, stubs: Backends) -> Response:
     _, id_name, allowed, scope = _DOCS[kind]
     method = request.method
-    require(caller, scope if method != "GET" else f"{scope}/read")
+    require(caller, f"{scope}/read" if method in ("GET", "HEAD") else scope)
     params = _params(request, allowed)
     key = _doc_key(kind, params)
-    if method == "GET":
+    if method in ("GET", "HEAD"):
         reply = await stubs.training.GetXapiDocument(
             training_pb2.GetXapiDocumentRequest(key=key, since=params.get("since", "")), timeout=stubs.timeout)
         if not key.document_id:
@@ -375,7 +382,7 @@ def _document_routes(path: str, kind: str) -> None:
 
     handler.__name__ = f"xapi_{kind}"
     handler.__doc__ = f"xAPI {kind.replace('_', ' ')} documents (GET one or the ids, PUT, POST merges, DELETE)."
-    router.add_api_route(path, handler, methods=["GET", "PUT", "POST", "DELETE"], name=f"xapi_{kind}")
+    router.add_api_route(path, handler, methods=["GET", "HEAD", "PUT", "POST", "DELETE"], name=f"xapi_{kind}")
 
 
 _document_routes("/activities/state", "state")

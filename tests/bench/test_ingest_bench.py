@@ -23,8 +23,8 @@ from tests.training.lrs_support import EXPERIENCED, Platform, statement
 FULL_RECORDS = 100_000
 BATCH = 500
 COLUMNS = ("tenant_code", "statement_id", "stored", "timestamp", "actor_key", "verb_id", "activity_id",
-           "registration", "voided", "voids", "writer", "agent_keys", "related_agent_keys", "related_activity_ids",
-           "content_hash", "statement_json")
+           "registration", "voided", "voids", "ref_id", "writer", "agent_keys", "related_agent_keys",
+           "related_activity_ids", "content_hash", "statement_json")
 
 
 def records() -> int:
@@ -38,7 +38,7 @@ def rows_of(sent: list[dict]) -> list[tuple]:
     for s in sent:
         p = st.prepare(s, stored=now, authority=authority, version="1.0.3")
         rows.append(("110000", p.statement_id, now, p.timestamp, p.actor_key, p.verb_id, p.activity_id,
-                     p.registration, False, p.voids, "bench", p.agent_keys, p.related_agent_keys,
+                     p.registration, False, p.voids, p.ref_id, "bench", p.agent_keys, p.related_agent_keys,
                      p.related_activity_ids, p.content_hash, st.canonical_json(p.statement)))
     return rows
 

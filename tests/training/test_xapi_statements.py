@@ -228,3 +228,18 @@ async def test_http_basic_uses_the_api_clients_token(platform, lrs_platform):
     assert got.status_code == 200 and got.json()["authority"]["account"]["name"] == lrs_platform.client_id
     malformed = {**headers, "Authorization": "Basic %%%"}
     assert (await platform.client.get("/xapi/statements", headers=malformed)).status_code == 401
+
+
+async def test_filters_match_statements_that_target_a_match(platform, lrs_platform):
+    target = statement(verb=EXPERIENCED)
+    referring = statement(verb=COMPLETED, object={"objectType": "StatementRef", "id": target["id"]})
+    single = statement(context={"contextActivities": {"parent": {"id": "https://programmes.example.cn/p"}}})
+    await post(platform, lrs_platform, [target, referring, single])
+    response = await get(platform, lrs_platform, verb=EXPERIENCED)
+    assert {s["id"] for s in response.json()["statements"]} == {target["id"], referring["id"]}
+    stored = (await get(platform, lrs_platform, statementId=single["id"])).json()
+    assert isinstance(stored["context"]["contextActivities"]["parent"], list)
+    head = await platform.client.head("/xapi/statements", headers=lrs_platform.headers())
+    assert head.status_code == 200 and head.headers["X-Experience-API-Consistent-Through"]
+    error = await get(platform, lrs_platform, statementId=target["id"], verb=COMPLETED)
+    assert error.status_code == 400 and error.headers["X-Experience-API-Consistent-Through"]

@@ -37,6 +37,8 @@ class LearningStatement(Base):
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     # For a voiding statement: the id of the statement it voids.
     voids: Mapped[str] = mapped_column(String(36), default="")
+    # The statement a StatementRef object points at (filters match statements that target a match).
+    ref_id: Mapped[str] = mapped_column(String(36), default="")
     # Who wrote it: the API client (platform) or the user subject.
     writer: Mapped[str] = mapped_column(String(128))
     # "|key|key|" lists for the agent / related_* filters.

@@ -48,7 +48,7 @@ def looks_like_citizen_id(text: str) -> bool:
 
 
 def parse_timestamp(value: str) -> datetime | None:
-    if not isinstance(value, str) or not _TIMESTAMP.match(value) or value.endswith("-00:00"):
+    if not isinstance(value, str) or not _TIMESTAMP.match(value) or value.endswith(("-00:00", "-0000", "-00")):
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -215,6 +215,8 @@ class _Checker:
         if interaction is not None and interaction not in INTERACTION_TYPES:
             self.fail(f"{path}.definition.interactionType", f"must be one of {', '.join(INTERACTION_TYPES)}")
         if "correctResponsesPattern" in definition:
+            if interaction is None:
+                self.fail(f"{path}.definition.correctResponsesPattern", "needs an interactionType")
             pattern = definition["correctResponsesPattern"]
             if not isinstance(pattern, list) or not all(isinstance(p, str) for p in pattern):
                 self.fail(f"{path}.definition.correctResponsesPattern", "must be an array of strings")
@@ -396,7 +398,11 @@ def validate(statement, *, path: str = "statement", version: str = "1.0.3") -> N
                                        or not re.match(r"^(1\.0(\.\d+)?|2\.0(\.\d+)?)$", statement["version"])):
             checker.fail(f"{path}.version", "must be 1.0.x or 2.0.x")
         if "authority" in statement:
-            checker.agent(statement["authority"], f"{path}.authority")
+            authority = statement["authority"]
+            checker.agent(authority, f"{path}.authority")
+            if isinstance(authority, dict) and authority.get("objectType") == "Group" and (
+                    agent_key(authority) or len(authority.get("member") or []) != 2):
+                checker.fail(f"{path}.authority", "a Group authority is an anonymous group of two agents (OAuth)")
         if "stored" in statement and parse_timestamp(statement["stored"]) is None:
             checker.fail(f"{path}.stored", "must be an ISO 8601 timestamp")
         checker.body(statement, path, sub=False)
@@ -495,6 +501,7 @@ class Prepared:
     activity_id: str
     registration: str
     voids: str
+    ref_id: str
     agent_keys: str
     related_agent_keys: str
     related_activity_ids: str
@@ -502,9 +509,21 @@ class Prepared:
     attachment_sha2s: list[str] = field(default_factory=list)
 
 
+def _context_arrays(body: dict) -> dict:
+    """Context activities are returned as arrays even when sent as one object (xAPI)."""
+    context = body.get("context")
+    if isinstance(context, dict) and isinstance(context.get("contextActivities"), dict):
+        activities = {k: v if isinstance(v, list) else [v] for k, v in context["contextActivities"].items()}
+        body = {**body, "context": {**context, "contextActivities": activities}}
+    obj = body.get("object")
+    if isinstance(obj, dict) and obj.get("objectType") == "SubStatement":
+        body = {**body, "object": _context_arrays(obj)}
+    return body
+
+
 def prepare(statement, *, stored: datetime, authority: dict, version: str, path: str = "statement") -> Prepared:
     validate(statement, path=path, version=version)
-    statement = dict(statement)
+    statement = _context_arrays(dict(statement))
     statement["id"] = str(statement.get("id") or uuid.uuid4()).lower()
     digest = content_hash(statement)
     stamp = parse_timestamp(statement["timestamp"]) if "timestamp" in statement else stored
@@ -530,6 +549,7 @@ def prepare(statement, *, stored: datetime, authority: dict, version: str, path:
         activity_id=obj.get("id", "") if kind == "Activity" else "",
         registration=str(context.get("registration", "")).lower(),
         voids=str(obj.get("id", "")).lower() if statement["verb"]["id"] == VOIDED else "",
+        ref_id=str(obj.get("id", "")).lower() if kind == "StatementRef" else "",
         agent_keys=joined(direct),
         related_agent_keys=joined(related),
         related_activity_ids=joined(activities),

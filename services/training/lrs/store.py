@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from services.common.context import PROVINCIAL_OPERATOR, Caller
 from services.common.errors import InvalidArgument
@@ -69,7 +70,8 @@ async def write(session: AsyncSession, *, caller: Caller, prepared: list[st.Prep
         new_rows.append(dict(
             tenant_code=tenant, statement_id=p.statement_id, stored=_stored(p), timestamp=p.timestamp,
             actor_key=p.actor_key, verb_id=p.verb_id[:1024], activity_id=p.activity_id[:1024],
-            registration=p.registration, voided=False, voids=p.voids, writer=writer, agent_keys=p.agent_keys,
+            registration=p.registration, voided=False, voids=p.voids, ref_id=p.ref_id, writer=writer,
+            agent_keys=p.agent_keys,
             related_agent_keys=p.related_agent_keys, related_activity_ids=p.related_activity_ids,
             content_hash=p.content_hash, statement_json=st.canonical_json(p.statement),
         ))
@@ -168,20 +170,13 @@ def parse_agent(value: str) -> str:
 async def query(session: AsyncSession, *, caller: Caller, q: Query,
                 after: tuple[str, int] | None) -> tuple[list[LearningStatement], tuple[str, int] | None]:
     conditions = [_visible(caller), LearningStatement.voided.is_(False)]
-    if q.agent:
-        key = f"%|{_escape(parse_agent(q.agent))}|%"
-        column = LearningStatement.related_agent_keys if q.related_agents else LearningStatement.agent_keys
-        conditions.append(column.like(key, escape="\\"))
-    if q.verb:
-        conditions.append(LearningStatement.verb_id == q.verb)
-    if q.activity:
-        if q.related_activities:
-            conditions.append(LearningStatement.related_activity_ids.like(f"%|{_escape(q.activity)}|%",
-                                                                          escape="\\"))
-        else:
-            conditions.append(LearningStatement.activity_id == q.activity)
-    if q.registration:
-        conditions.append(LearningStatement.registration == q.registration.lower())
+    filters = _filters(LearningStatement, q)
+    if filters:
+        # xAPI: a statement that targets (StatementRef) a matching statement matches too.
+        target = aliased(LearningStatement)
+        targets = select(target.statement_id).where(target.tenant_code == LearningStatement.tenant_code,
+                                                    *_filters(target, q))
+        conditions.append(or_(and_(*filters), LearningStatement.ref_id.in_(targets)))
     for name, op in (("since", "gt"), ("until", "le")):
         value = getattr(q, name)
         if value:
@@ -208,6 +203,24 @@ async def query(session: AsyncSession, *, caller: Caller, q: Query,
         last = rows[limit - 1]
         return rows[:limit], (st.iso(last.stored), last.seq)
     return rows, None
+
+
+def _filters(entity, q: Query) -> list:
+    filters: list = []
+    if q.agent:
+        key = f"%|{_escape(parse_agent(q.agent))}|%"
+        column = entity.related_agent_keys if q.related_agents else entity.agent_keys
+        filters.append(column.like(key, escape="\\"))
+    if q.verb:
+        filters.append(entity.verb_id == q.verb)
+    if q.activity:
+        if q.related_activities:
+            filters.append(entity.related_activity_ids.like(f"%|{_escape(q.activity)}|%", escape="\\"))
+        else:
+            filters.append(entity.activity_id == q.activity)
+    if q.registration:
+        filters.append(entity.registration == q.registration.lower())
+    return filters
 
 
 def _escape(text: str) -> str:

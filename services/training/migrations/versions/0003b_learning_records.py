@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("registration", sa.String(36), nullable=False),
         sa.Column("voided", sa.Boolean(), nullable=False),
         sa.Column("voids", sa.String(36), nullable=False),
+        sa.Column("ref_id", sa.String(36), nullable=False),
         sa.Column("writer", sa.String(128), nullable=False),
         sa.Column("agent_keys", sa.Text(), nullable=False),
         sa.Column("related_agent_keys", sa.Text(), nullable=False),
@@ -42,7 +43,7 @@ def upgrade() -> None:
     )
     for name, columns in (("stored", ["tenant_code", "stored", "seq"]), ("verb", ["tenant_code", "verb_id"]),
                           ("activity", ["tenant_code", "activity_id"]), ("actor", ["tenant_code", "actor_key"]),
-                          ("voids", ["tenant_code", "voids"])):
+                          ("voids", ["tenant_code", "voids"]), ("ref", ["tenant_code", "ref_id"])):
         op.create_index(f"ix_learning_statements_{name}", "learning_statements", columns)
     op.create_table(
         "learning_statement_attachments",
