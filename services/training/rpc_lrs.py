@@ -182,7 +182,9 @@ class LearningRecordRpcs:
                 key = object_key(caller.tenant, "training", "xapi-attachment", sha)
                 if await session.get(StatementAttachment, (caller.tenant, sha)) is not None:
                     continue
-                await self.object_store.put(key, part.content, part.content_type or "application/octet-stream")
+                # Stored as opaque bytes (the store accepts a fixed list of types); the declared type
+                # is kept in the row and returned with the attachment.
+                await self.object_store.put(key, part.content, "application/octet-stream")
                 session.add(StatementAttachment(tenant_code=caller.tenant, sha2=sha,
                                                 content_type=part.content_type or "application/octet-stream",
                                                 length=len(part.content), object_key=key))

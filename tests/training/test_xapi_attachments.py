@@ -24,7 +24,7 @@ def multipart(statements, parts: list[tuple[str, bytes, str]]) -> bytes:
 def with_attachment(content: bytes) -> dict:
     return statement(attachments=[{
         "usageType": "http://adlnet.gov/expapi/attachments/signature", "display": {"en-US": "certificate"},
-        "contentType": "application/octet-stream", "length": len(content),
+        "contentType": "text/plain", "length": len(content),
         "sha2": hashlib.sha256(content).hexdigest()}])
 
 
@@ -32,7 +32,7 @@ async def test_attachment_round_trip(platform, lrs_platform):
     content = bytes(range(256)) * 4 + b"\r\n--not-a-boundary\r\n"
     sent = with_attachment(content)
     headers = {**lrs_platform.headers(), "Content-Type": f"multipart/mixed; boundary={BOUNDARY}"}
-    body = multipart([sent], [("application/octet-stream", content, hashlib.sha256(content).hexdigest())])
+    body = multipart([sent], [("text/plain", content, hashlib.sha256(content).hexdigest())])
     response = await platform.client.post("/xapi/statements", content=body, headers=headers)
     assert response.status_code == 200, response.text
     got = await platform.client.get("/xapi/statements", params={"statementId": sent["id"], "attachments": "true"},
@@ -44,7 +44,7 @@ async def test_attachment_round_trip(platform, lrs_platform):
     parts = got.content.split(b"--" + boundary)
     assert json.loads(parts[1].split(b"\r\n\r\n", 1)[1].strip())["id"] == sent["id"]
     head, payload = parts[2].split(b"\r\n\r\n", 1)
-    assert hashlib.sha256(content).hexdigest().encode() in head
+    assert hashlib.sha256(content).hexdigest().encode() in head and b"Content-Type: text/plain" in head
     assert payload.removesuffix(b"\r\n") == content
 
 
