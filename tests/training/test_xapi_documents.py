@@ -68,7 +68,10 @@ async def test_profile_concurrency(platform, lrs_platform):
 async def test_agent_profile_and_scopes(platform, lrs_platform):
     url = "/xapi/agents/profile"
     params = {"agent": json.dumps(learner()), "profileId": "prefs"}
-    put = await platform.client.put(url, params=params, json={"lang": "zh-CN"}, headers=lrs_platform.headers())
+    blind = await platform.client.put(url, params=params, json={"lang": "zh-CN"}, headers=lrs_platform.headers())
+    assert blind.status_code == 400  # a profile is written with a precondition, even the first time
+    put = await platform.client.put(url, params=params, json={"lang": "zh-CN"},
+                                    headers={**lrs_platform.headers(), "If-None-Match": "*"})
     assert put.status_code == 204
     ids = await platform.client.get(url, params={"agent": params["agent"]}, headers=lrs_platform.headers())
     assert ids.json() == ["prefs"]

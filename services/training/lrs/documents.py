@@ -96,9 +96,11 @@ def _check_preconditions(row: XapiDocument | None, *, if_match: str, if_none_mat
         raise FailedPrecondition("If-Match does not match the document's ETag", reason="ETAG_MISMATCH")
     if if_none_match and current is not None and _matches(if_none_match, current):
         raise FailedPrecondition("If-None-Match matches the document's ETag", reason="ETAG_MISMATCH")
-    if require and row is not None and not if_match and not if_none_match:
-        raise AlreadyExists("the document exists: send If-Match with its ETag (or If-None-Match)",
-                            reason="ETAG_REQUIRED")
+    if require and not if_match and not if_none_match:
+        if row is not None:
+            raise AlreadyExists("the document exists: send If-Match with its ETag (or If-None-Match)",
+                                reason="ETAG_REQUIRED")
+        raise InvalidArgument.field("If-Match", "a profile is written with If-Match or If-None-Match")
 
 
 async def put(session: AsyncSession, *, caller: Caller, key: Key, content: bytes, content_type: str, merge: bool,
