@@ -162,7 +162,7 @@ async def about() -> Response:
     return Response(json.dumps({"version": ["1.0.3", "2.0.0"]}), media_type="application/json")
 
 
-@router.api_route("/agents", methods=["GET", "HEAD"])
+@router.get("/agents")
 async def agents(request: Request, caller: XapiCaller, version: Version) -> Response:
     """The Person object of an agent: this LRS keeps no identities beyond the agent itself."""
     require(caller, "read")
@@ -182,7 +182,7 @@ async def agents(request: Request, caller: XapiCaller, version: Version) -> Resp
     return Response(json.dumps(person), media_type="application/json")
 
 
-@router.api_route("/activities", methods=["GET", "HEAD"])
+@router.get("/activities")
 async def activities(request: Request, caller: XapiCaller, version: Version, stubs: Stubs) -> Response:
     """The activity's definition as last stated; just its id when no statement carries it."""
     require(caller, "read")
@@ -284,7 +284,7 @@ STATEMENT_QUERY = {"statementId", "voidedStatementId", "agent", "verb", "activit
                    "ascending", "more"}
 
 
-@router.api_route("/statements", methods=["GET", "HEAD"])
+@router.get("/statements")
 async def get_statements(request: Request, caller: XapiCaller, version: Version, stubs: Stubs) -> Response:
     require(caller, "statements/read")
     params = _params(request, STATEMENT_QUERY)
@@ -380,10 +380,16 @@ def _document_routes(path: str, kind: str) -> None:
     async def handler(request: Request, caller: XapiCaller, version: Version, stubs: Stubs) -> Response:
         return await _document(kind, request, caller, stubs)
 
-    handler.__name__ = f"xapi_{kind}"
     handler.__doc__ = f"xAPI {kind.replace('_', ' ')} documents (GET one or the ids, PUT, POST merges, DELETE)."
-    router.add_api_route(path, handler, methods=["GET", "HEAD", "PUT", "POST", "DELETE"], name=f"xapi_{kind}")
+    for method in ("GET", "PUT", "POST", "DELETE"):
+        router.add_api_route(path, handler, methods=[method], name=f"xapi_{kind}_{method.lower()}",
+                             operation_id=f"xapi_{kind}_{method.lower()}")
+    router.add_api_route(path, handler, methods=["HEAD"], include_in_schema=False)
 
+
+# xAPI: HEAD answers like GET without a body (hidden from the OpenAPI document).
+for _path, _endpoint in (("/statements", get_statements), ("/agents", agents), ("/activities", activities)):
+    router.add_api_route(_path, _endpoint, methods=["HEAD"], include_in_schema=False)
 
 _document_routes("/activities/state", "state")
 _document_routes("/activities/profile", "activity_profile")
