@@ -282,7 +282,8 @@ class LearningRecordRpcs:
             etag = await documents.put(session, caller=caller, key=key, content=request.content,
                                        content_type=request.content_type, merge=request.merge,
                                        if_match=request.if_match, if_none_match=request.if_none_match,
-                                       require_precondition=request.require_precondition, now=datetime.now(UTC))
+                                       require_precondition=request.require_precondition, now=datetime.now(UTC),
+                                       require_precondition_when_new=request.require_precondition_when_new)
             await session.commit()
         return training_pb2.PutXapiDocumentResponse(etag=etag)
 

@@ -80,3 +80,14 @@ async def test_agent_profile_and_scopes(platform, lrs_platform):
     read_only = lrs_platform.headers(scope="all/read")
     assert (await platform.client.get(url, params=params, headers=read_only)).status_code == 200
     assert (await platform.client.put(url, params=params, json={}, headers=read_only)).status_code == 403
+
+
+async def test_state_overwrite_needs_a_precondition_in_2_0(platform, lrs_platform):
+    params = state_params()
+    url = "/xapi/activities/state"
+    headers = lrs_platform.headers("2.0.0")
+    assert (await platform.client.put(url, params=params, json={"a": 1}, headers=headers)).status_code == 204
+    blind = await platform.client.put(url, params=params, json={"a": 2}, headers=headers)
+    assert blind.status_code == 409
+    old = await platform.client.put(url, params=params, json={"a": 2}, headers=lrs_platform.headers("1.0.3"))
+    assert old.status_code == 204  # 1.0.3 states have no concurrency control

@@ -90,7 +90,7 @@ async def list_ids(session: AsyncSession, *, caller: Caller, key: Key, since: st
 
 
 def _check_preconditions(row: XapiDocument | None, *, if_match: str, if_none_match: str,
-                         require: bool) -> None:
+                         require: bool, require_when_new: bool = False) -> None:
     current = row.etag if row is not None else None
     if if_match and not _matches(if_match, current):
         raise FailedPrecondition("If-Match does not match the document's ETag", reason="ETAG_MISMATCH")
@@ -100,11 +100,13 @@ def _check_preconditions(row: XapiDocument | None, *, if_match: str, if_none_mat
         if row is not None:
             raise AlreadyExists("the document exists: send If-Match with its ETag (or If-None-Match)",
                                 reason="ETAG_REQUIRED")
-        raise InvalidArgument.field("If-Match", "a profile is written with If-Match or If-None-Match")
+        if require_when_new:
+            raise InvalidArgument.field("If-Match", "a profile is written with If-Match or If-None-Match")
 
 
 async def put(session: AsyncSession, *, caller: Caller, key: Key, content: bytes, content_type: str, merge: bool,
-              if_match: str, if_none_match: str, require_precondition: bool, now: datetime) -> str:
+              if_match: str, if_none_match: str, require_precondition: bool, now: datetime,
+              require_precondition_when_new: bool = False) -> str:
     if not key.document_id:
         raise InvalidArgument.field("stateId" if key.kind == "state" else "profileId", "is required")
     if len(content) > MAX_DOCUMENT_BYTES:
@@ -113,7 +115,8 @@ async def put(session: AsyncSession, *, caller: Caller, key: Key, content: bytes
     row_id = _row_id(scope, key.document_id)
     row = await session.get(XapiDocument, row_id)
     _check_preconditions(row, if_match=if_match, if_none_match=if_none_match,
-                         require=require_precondition and not merge)
+                         require=require_precondition and not merge,
+                         require_when_new=require_precondition_when_new and not merge)
     if merge:
         incoming = _json_object(content, content_type, "content")
         if row is not None:

@@ -340,8 +340,13 @@ class _Checker:
                         self.fail(f"{p}.objectType", "is wrong")
                     if kind.lower() in item:
                         self.agent(item[kind.lower()], f"{p}.{kind.lower()}", group_allowed=kind == "Group")
-                    for j, t in enumerate(item.get("relevantTypes", []) or []):
-                        self.iri(t, f"{p}.relevantTypes[{j}]")
+                    if "relevantTypes" in item:
+                        types = item["relevantTypes"]
+                        if not isinstance(types, list) or not types:
+                            self.fail(f"{p}.relevantTypes", "must be a non-empty array of IRIs")
+                        else:
+                            for j, t in enumerate(types):
+                                self.iri(t, f"{p}.relevantTypes[{j}]")
 
     def attachments(self, value, path: str) -> None:
         if not isinstance(value, list):
