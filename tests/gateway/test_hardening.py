@@ -120,6 +120,12 @@ UNDOCUMENTED = {("/openapi.json", "GET"), ("/openapi.json", "HEAD"), ("/docs", "
                 ("/realms/prevention/.well-known/openid-configuration", "GET"), (f"{OIDC}/certs", "GET"),
                 (f"{OIDC}/token", "POST"), (f"{OIDC}/revoke", "POST"), (f"{OIDC}/logout", "POST"),
                 (f"{OIDC}/userinfo", "GET"), (f"{OIDC}/auth", "GET"), (f"{OIDC}/auth", "POST")}
+# The xAPI LRS (SPEC TR-3): its contract is the xAPI specification (gateway/routers/xapi.py).
+UNDOCUMENTED |= {("/xapi/about", "GET"), ("/xapi/agents", "GET"), ("/xapi/agents", "HEAD"),
+                 ("/xapi/activities", "GET"), ("/xapi/activities", "HEAD"), ("/xapi/statements", "GET"),
+                 ("/xapi/statements", "HEAD"), ("/xapi/statements", "PUT"), ("/xapi/statements", "POST")}
+UNDOCUMENTED |= {(f"/xapi/{p}", m) for p in ("activities/state", "activities/profile", "agents/profile")
+                 for m in ("GET", "HEAD", "PUT", "POST", "DELETE")}
 
 
 def mounted_routes(app) -> list:
