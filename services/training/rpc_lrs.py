@@ -173,7 +173,9 @@ class LearningRecordRpcs:
         missing = declared - set(by_sha)
         if missing:
             raise InvalidArgument.field("attachments", "a statement attachment without fileUrl has no matching part")
-        if set(by_sha) - declared:
+        # A part may also carry the content of an attachment that has a fileUrl.
+        allowed = declared | {a.get("sha2") for p in prepared for a in _attachments_of(p.statement)}
+        if set(by_sha) - allowed:
             raise InvalidArgument.field("attachments", "a part matches no attachment of the statements")
         if not by_sha:
             return
@@ -294,6 +296,11 @@ class LearningRecordRpcs:
             await documents.remove(session, caller=caller, key=key, if_match=request.if_match)
             await session.commit()
         return training_pb2.DeleteXapiDocumentResponse()
+
+
+def _attachments_of(statement: dict) -> list[dict]:
+    obj = statement.get("object") or {}
+    return list(statement.get("attachments") or []) + list(obj.get("attachments") or [])
 
 
 def _safe(record) -> object:

@@ -62,3 +62,14 @@ async def test_wrong_hash_or_missing_part_is_refused(platform, lrs_platform):
     with_url = statement(attachments=[{**sent["attachments"][0], "fileUrl": "https://files.example.cn/c.pdf"}])
     assert (await platform.client.post("/xapi/statements", json=with_url, headers=lrs_platform.headers())
             ).status_code == 200
+
+
+async def test_a_part_may_carry_an_attachment_that_has_a_file_url(platform, lrs_platform):
+    content = b"also served elsewhere"
+    sent = with_attachment(content)
+    sent["attachments"][0]["fileUrl"] = "https://files.example.cn/also.txt"
+    headers = {**lrs_platform.headers(), "Content-Type": f"multipart/mixed; boundary={BOUNDARY}"}
+    body = multipart([sent], [("text/plain", content, hashlib.sha256(content).hexdigest())])
+    assert (await platform.client.post("/xapi/statements", content=body, headers=headers)).status_code == 200
+    stray = multipart([statement()], [("text/plain", content, hashlib.sha256(content).hexdigest())])
+    assert (await platform.client.post("/xapi/statements", content=stray, headers=headers)).status_code == 400
