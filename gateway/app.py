@@ -34,6 +34,7 @@ from gateway.routers import (
     sharing,
     training,
     users,
+    xapi,
 )
 from gateway.routers import organisations as organisations_routes
 from gateway.routers import training_core as training_core_routes
@@ -99,6 +100,7 @@ def create_app(
     app.include_router(organisations_routes.router)
     app.include_router(console.router)  # the operator web console (GW-5)
     app.include_router(training_core_routes.router)
+    app.include_router(xapi.router)
     store = object_store(settings)
     if isinstance(store, LocalObjectStore):  # embedded mode: the gateway serves presigned URLs
         app.state.object_store = store
@@ -131,6 +133,7 @@ def create_app(
         app.add_middleware(CORSMiddleware, allow_origins=settings.gateway_cors_origins,
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"])
+    app.add_middleware(xapi.VersionHeaderMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.gateway_max_body_bytes)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=tracer_provider, exclude_spans=["receive", "send"])
     return app

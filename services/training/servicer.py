@@ -18,6 +18,7 @@ from services.training import service
 from services.training.models import Course, IdempotencyKeys
 from services.training.rpc_catalogue import CatalogueRpcs
 from services.training.rpc_core import CoreRpcs
+from services.training.rpc_lrs import LearningRecordRpcs, add_to_server
 
 _CATEGORIES = EnumLabels(training_pb2.ContentCategory)
 _CATEGORY_TO_PROTO, _CATEGORY_FROM_PROTO = _CATEGORIES.to_proto, _CATEGORIES.from_proto
@@ -37,13 +38,17 @@ def course_to_proto(row: Course, caller: Caller) -> training_pb2.Course:
     return message
 
 
-class TrainingServicer(CoreRpcs, CatalogueRpcs, training_pb2_grpc.TrainingServiceServicer):
-    def __init__(self, database: Database, *, keyring=None, clock=None, store=None, public_base_url: str = ""):
+class TrainingServicer(CoreRpcs, CatalogueRpcs, LearningRecordRpcs, training_pb2_grpc.TrainingServiceServicer):
+    def __init__(self, database: Database, *, keyring=None, clock=None, store=None, public_base_url: str = "",
+                 may_push=None):
         self.db = database
         self.keyring = keyring  # personal data of trainees (services.common.pii)
         self.clock = clock
-        self.store = store  # materials and certificates (services.common.storage)
+        self.store = store  # materials, certificates and xAPI attachments (services.common.storage)
+        self.object_store = store  # the learning-record store's name for it
         self.public_base_url = public_base_url
+        # Injectable; None = the recommended list (TR-6), looked up at call time.
+        self.may_push = may_push
 
     async def CreateCourse(self, request, context):
         caller = current_caller()
@@ -86,18 +91,21 @@ class TrainingServicer(CoreRpcs, CatalogueRpcs, training_pb2_grpc.TrainingServic
 POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
 
-def build(*, database: Database, settings=None, clock=None, keyring=None, **_) -> Registration:
+def build(*, database: Database, settings=None, clock=None, keyring=None, may_push=None, object_store=None,
+          **_) -> Registration:
     from services.common.clock import SystemClock
     from services.common.pii import PiiKeyring
-    from services.common.storage import object_store
+    from services.common.storage import object_store as store_from_settings
 
     if keyring is None and settings is not None:
         keyring = PiiKeyring.from_settings(settings)
-    servicer = TrainingServicer(database, keyring=keyring, clock=clock or SystemClock(),
-                                store=object_store(settings) if settings is not None else None,
-                                public_base_url=settings.public_base_url if settings is not None else "")
+    if object_store is None and settings is not None:
+        object_store = store_from_settings(settings)
+    servicer = TrainingServicer(database, keyring=keyring, clock=clock or SystemClock(), store=object_store,
+                                public_base_url=settings.public_base_url if settings is not None else "",
+                                may_push=may_push)
     return Registration(
-        add_to_server=lambda server: training_pb2_grpc.add_TrainingServiceServicer_to_server(servicer, server),
+        add_to_server=lambda server: add_to_server(servicer, server),
         service_names=[training_pb2.DESCRIPTOR.services_by_name["TrainingService"].full_name],
         policy=Policy.load(POLICY_FILE),
     )

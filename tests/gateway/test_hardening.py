@@ -123,6 +123,12 @@ UNDOCUMENTED = {("/openapi.json", "GET"), ("/openapi.json", "HEAD"), ("/docs", "
 # The web console's static page and files (gateway/routers/console.py): not part of the REST API.
 UNDOCUMENTED |= {("/console", "GET"), ("/console/callback", "GET"), ("/console/app/{name}", "GET"),
                  ("/console/vendor/{name}", "GET")}
+# The xAPI LRS (SPEC TR-3): its contract is the xAPI specification (gateway/routers/xapi.py).
+UNDOCUMENTED |= {("/xapi/about", "GET"), ("/xapi/agents", "GET"), ("/xapi/agents", "HEAD"),
+                 ("/xapi/activities", "GET"), ("/xapi/activities", "HEAD"), ("/xapi/statements", "GET"),
+                 ("/xapi/statements", "HEAD"), ("/xapi/statements", "PUT"), ("/xapi/statements", "POST")}
+UNDOCUMENTED |= {(f"/xapi/{p}", m) for p in ("activities/state", "activities/profile", "agents/profile")
+                 for m in ("GET", "HEAD", "PUT", "POST", "DELETE")}
 
 
 def mounted_routes(app) -> list:
