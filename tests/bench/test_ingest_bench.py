@@ -68,12 +68,8 @@ def raw_insert(url: str, rows: list[tuple]) -> tuple[str, float]:
 
 @pytest.mark.bench
 @pytest.mark.db
-async def test_grpc_ingestion_against_raw_bulk_insert(platform, issuer, monkeypatch):
-    from services.training import recommended
-
-    listed = RecommendedList()
-    monkeypatch.setattr(recommended, "may_push", listed.may_push)
-    who = listed.register(Platform(issuer))
+async def test_grpc_ingestion_against_raw_bulk_insert(platform, issuer):
+    who = await RecommendedList(platform, issuer).register(Platform(issuer))
     n = records()
     sent = [statement(verb=EXPERIENCED) for _ in range(n)]
     batches = [sent[i:i + BATCH] for i in range(0, n, BATCH)]
@@ -88,12 +84,8 @@ async def test_grpc_ingestion_against_raw_bulk_insert(platform, issuer, monkeypa
 
 @pytest.mark.bench
 @pytest.mark.db
-async def test_xapi_post_statements_per_second(platform, issuer, monkeypatch):
-    from services.training import recommended
-
-    listed = RecommendedList()
-    monkeypatch.setattr(recommended, "may_push", listed.may_push)
-    who = listed.register(Platform(issuer))
+async def test_xapi_post_statements_per_second(platform, issuer):
+    who = await RecommendedList(platform, issuer).register(Platform(issuer))
     n = max(50, records() // 20)
     per_post = 10
     headers = who.headers()

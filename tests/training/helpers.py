@@ -55,3 +55,45 @@ async def void(platform, *, tenant: str, statement_id: str) -> None:
     async with platform.runtimes["training"].database.sessionmaker() as session:
         await completions.void_statement(session, tenant_code=tenant, statement_id=statement_id)
         await session.commit()
+
+
+# -- the same through the public learning-record store: xAPI statements from a recommended platform --
+
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+PUBLIC_BASE_URL = "https://prevention.example.gov.cn"  # the test settings' public base URL
+_PUSHERS: dict[tuple[int, str], object] = {}
+
+
+async def _pusher(platform, issuer, tenant: str):
+    """One recommended platform per tenant (registered on the real TR-6 list over REST)."""
+    from tests.training.conftest import RecommendedList
+    from tests.training.lrs_support import Platform
+
+    key = (id(platform), tenant)
+    if key not in _PUSHERS:
+        _PUSHERS[key] = await RecommendedList(platform, issuer).register(Platform(issuer, tenant))
+    return _PUSHERS[key]
+
+
+async def xapi_statement(platform, issuer, *, tenant: str, course_id: str, account: str, when: datetime,
+                         verb: str = COMPLETED) -> str:
+    """POST /xapi/statements: a learner (an xAPI account of the platform) completing a course."""
+    who = await _pusher(platform, issuer, tenant)
+    body = {"id": str(uuid.uuid4()),
+            "actor": {"objectType": "Agent", "account": {"homePage": PLATFORM_URL, "name": account}},
+            "verb": {"id": verb, "display": {"en-US": verb.rsplit("/", 1)[-1]}},
+            "object": {"objectType": "Activity",
+                       "id": completions.course_activity_id(PUBLIC_BASE_URL, course_id)},
+            "timestamp": when.isoformat()}
+    response = await platform.client.post("/xapi/statements", json=body, headers=who.headers())
+    assert response.status_code == 200, response.text
+    return body["id"]
+
+
+async def xapi_void(platform, issuer, *, tenant: str, statement_id: str) -> None:
+    who = await _pusher(platform, issuer, tenant)
+    body = {"actor": {"objectType": "Agent", "account": {"homePage": PLATFORM_URL, "name": "registrar"}},
+            "verb": {"id": VOIDED, "display": {"en-US": "voided"}},
+            "object": {"objectType": "StatementRef", "id": statement_id}}
+    response = await platform.client.post("/xapi/statements", json=body, headers=who.headers())
+    assert response.status_code == 200, response.text

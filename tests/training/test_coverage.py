@@ -1,6 +1,7 @@
 """Key-position training coverage (SPEC TR-5, 7.7) against a hand-computed fixture: two tenants,
-two key industries, the three key positions; completions from xAPI statements (through the
-learning-record seam), offline attendance; voided and out-of-year statements do not count."""
+two key industries, the three key positions; completions from xAPI statements (posted to the
+LRS at /xapi by a recommended platform), offline attendance; voided and out-of-year statements do
+not count."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from openpyxl import load_workbook
 from prevention.training.v1 import core_pb2, training_pb2_grpc
 
 from tests.gateway.helpers import assert_problem, bearer
-from tests.training.helpers import PASSED, course, create, po, statement, trainee, void
+from tests.training.helpers import PASSED, course, create, po, trainee
+from tests.training.helpers import xapi_statement as statement
+from tests.training.helpers import xapi_void as void
 
 T1, T1_CITY, T2 = "450000", "450100", "460000"  # Guangxi (+ Nanning), Hainan: no other test uses them
 YEAR = 2026
@@ -71,7 +74,7 @@ async def fixture(platform, issuer):
         "k": await trainee(platform, h2, industry="E48", employer=n2, position=LEADER, account=acc["k"]),
     }
     # f's statement arrives before f is registered with that account (SPEC 7.7 mapping at enrolment).
-    await statement(platform, tenant=T1, course_id=c1, account=acc["f"], when=IN_YEAR, verb=PASSED)
+    await statement(platform, issuer, tenant=T1, course_id=c1, account=acc["f"], when=IN_YEAR, verb=PASSED)
     people["f"] = await trainee(platform, h1, industry="E50", employer=k1, position=SAFETY, account=acc["f"])
     for x in "abcdefg":
         await enrol(platform, h1, p1, people[x]["id"])
@@ -80,13 +83,15 @@ async def fixture(platform, issuer):
     await enrol(platform, h2, p2, people["j"]["id"])
     await enrol(platform, h2, p2, people["k"]["id"])
 
-    await statement(platform, tenant=T1, course_id=c1, account=acc["a"], when=IN_YEAR)
-    await statement(platform, tenant=T1, course_id=c1, account=acc["a"], when=IN_YEAR)  # twice: still one person
-    voided = await statement(platform, tenant=T1, course_id=c1, account=acc["d"], when=IN_YEAR)
-    await void(platform, tenant=T1, statement_id=voided)
-    await statement(platform, tenant=T1, course_id=c1, account=acc["e"], when=datetime(2025, 12, 31, 15, tzinfo=UTC))
-    await statement(platform, tenant=T1_CITY, course_id=c1, account=acc["i"], when=IN_YEAR)
-    await statement(platform, tenant=T2, course_id=c2, account=acc["j"], when=IN_YEAR)
+    await statement(platform, issuer, tenant=T1, course_id=c1, account=acc["a"], when=IN_YEAR)
+    await statement(platform, issuer, tenant=T1, course_id=c1, account=acc["a"],
+                    when=IN_YEAR)  # twice: still one person
+    voided = await statement(platform, issuer, tenant=T1, course_id=c1, account=acc["d"], when=IN_YEAR)
+    await void(platform, issuer, tenant=T1, statement_id=voided)
+    await statement(platform, issuer, tenant=T1, course_id=c1, account=acc["e"],
+                    when=datetime(2025, 12, 31, 15, tzinfo=UTC))
+    await statement(platform, issuer, tenant=T1_CITY, course_id=c1, account=acc["i"], when=IN_YEAR)
+    await statement(platform, issuer, tenant=T2, course_id=c2, account=acc["j"], when=IN_YEAR)
     session = await create(platform, f"/v1/programmes/{p1}/offline-sessions",
                            {"course_id": c1, "title": "Classroom day", "location": "Nanning",
                             "start_time": "2026-04-10T09:00:00+08:00"}, h1)

@@ -58,8 +58,12 @@ async def test_only_recommended_platforms_may_push(platform, issuer, recommended
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await client(platform, stranger).send([[statement()]])
     assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    recommended_list.register(stranger)
+    await recommended_list.register(stranger)
     assert (await client(platform, stranger).send([[statement()]]))[0].stored == 1
+    await recommended_list.suspend(stranger)  # a suspended platform is refused again
+    with pytest.raises(grpc.aio.AioRpcError) as suspended:
+        await client(platform, stranger).send([[statement()]])
+    assert suspended.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
 async def test_grpc_records_are_read_over_xapi_and_xapi_statements_over_grpc(platform, lrs_platform):
