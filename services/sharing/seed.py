@@ -1,4 +1,5 @@
-"""`prevention seed` for sharing: the national key industries (idempotent, editable afterwards)."""
+"""`prevention seed` for sharing: the national key industries (idempotent, editable afterwards);
+with --demo, demo records of every SH-1 type (services/sharing/demo.py)."""
 
 from __future__ import annotations
 
@@ -16,4 +17,9 @@ async def seed(session: AsyncSession, *, demo: bool = False, settings=None) -> d
             session.add(KeyIndustry(tenant_code=NATIONAL_TENANT, code=code, display_name=name,
                                     display_name_en=name_en, divisions=divisions))
     await session.commit()
-    return {"key_industries": len(NATIONAL_KEY_INDUSTRIES)}
+    result = {"key_industries": len(NATIONAL_KEY_INDUSTRIES)}
+    if demo:  # SH-1 demo records for charts (services/sharing/demo.py): deterministic, idempotent
+        from services.sharing.demo import seed_demo
+
+        result.update(await seed_demo(session))
+    return result
