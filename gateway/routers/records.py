@@ -28,6 +28,9 @@ AgreementId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 IndustryPrefix = Annotated[str, Query(max_length=5, pattern=r"^([A-T][0-9]{0,4})?$")]
 IMPORT_MAX_BYTES = MAX_MESSAGE_BYTES - 64 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Rows are published one by one; a large file needs longer than an ordinary call. Rows not done
+# by the deadline come back as IMPORT_TIME_EXHAUSTED (import the file again to continue).
+IMPORT_TIMEOUT_SECONDS = 120.0
 
 # path segment -> (record type, message name, REST out model, create body, correct body)
 TYPES = {
@@ -161,7 +164,8 @@ def _add_file_routes(segment: str) -> None:
         if len(content) > IMPORT_MAX_BYTES:
             raise ResourceExhausted(f"the file exceeds {IMPORT_MAX_BYTES} bytes", reason="PAYLOAD_TOO_LARGE")
         response = await backends.sharing.ImportRecords(sharing_pb2.ImportRecordsRequest(
-            record_type=record_type, content=content, filename=file.filename or ""), timeout=backends.timeout)
+            record_type=record_type, content=content, filename=file.filename or ""),
+            timeout=max(backends.timeout, IMPORT_TIMEOUT_SECONDS))
         return schema.ImportResult.from_proto(response)
 
     async def export_records(request: Request, caller: CurrentCaller, backends: BackendsDep,

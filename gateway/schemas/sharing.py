@@ -22,6 +22,17 @@ ACCIDENT_FIELDS = (
 )
 MAX_COUNT = 100_000
 MAX_DESCRIPTION = 10_000
+# What a sharing agreement may grant, per record type (services/sharing/record_types.py).
+RECORD_FIELDS = {
+    "accidents": ACCIDENT_FIELDS,
+    "disease_cases": ("publisher_record_id", "diagnosed_at", "employer", "industry_code", "category", "persons"),
+    "recognitions": ("publisher_record_id", "injured_at", "recognised_at", "employer", "industry_code",
+                     "disability_grade", "fatal", "accident"),
+    "hazard_reports": ("publisher_record_id", "reported_at", "employer", "industry_code", "level", "category",
+                       "description"),
+    "measurements": ("publisher_record_id", "measured_at", "employer", "industry_code", "factor", "value", "unit",
+                     "limit_value", "exceedance"),
+}
 
 
 class KeyIndustry(BaseModel):
@@ -54,6 +65,7 @@ AccidentType = Literal[ACCIDENT_TYPES]  # type: ignore[valid-type]
 RecordStatus = Literal["active", "voided"]
 AgreementStatus = Literal["active", "suspended", "revoked"]
 AccidentField = Literal[ACCIDENT_FIELDS]  # type: ignore[valid-type]
+GrantableField = Literal[tuple(sorted({f for fields in RECORD_FIELDS.values() for f in fields}))]  # type: ignore[valid-type]
 _SEVERITY = EnumLabels(sharing_pb2.AccidentSeverity)
 _RECORD_STATUS = EnumLabels(sharing_pb2.RecordStatus)
 _AGREEMENT_STATUS = EnumLabels(sharing_pb2.AgreementStatus)
@@ -152,9 +164,10 @@ class SharingAgreementCreate(Strict):
     consumer_organisation: str = Field(max_length=128, json_schema_extra={"pattern": ORGANISATION},
                                        description="Must differ from the provider")
     record_type: Literal["accidents", "disease_cases", "recognitions", "hazard_reports", "measurements"]
-    granted_fields: list[str] = Field(min_length=1, max_length=16,
-                                      description="Data fields of the record type, e.g. for accidents "
-                                                  + ", ".join(ACCIDENT_FIELDS))
+    granted_fields: list[GrantableField] = Field(
+        min_length=1, max_length=16,
+        description="Data fields of the record type: " + "; ".join(
+            f"{name}: {', '.join(fields)}" for name, fields in RECORD_FIELDS.items()))
     purpose: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": r"\S"})
     legal_basis: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": r"\S"})
     valid_from: str = _date("First day of validity (CST)")

@@ -236,12 +236,17 @@ def write_file(columns: tuple[str, ...], rows: list[dict], file_type: str) -> tu
     record does not show (withheld by an agreement) is empty."""
     if file_type == "xlsx":
         from openpyxl import Workbook
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        def cell(value):  # control characters other than tab/newline cannot be stored in a worksheet
+            value = _export_value(value)
+            return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("records")
         sheet.append(list(columns))
         for row in rows:
-            sheet.append([_export_value(row[c]) if c in row else None for c in columns])
+            sheet.append([cell(row[c]) if c in row else None for c in columns])
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue(), XLSX

@@ -18,6 +18,8 @@ from services.sharing.records import RecordType
 
 _RECORD_STATUS = {"active": sharing_pb2.RECORD_STATUS_ACTIVE, "voided": sharing_pb2.RECORD_STATUS_VOIDED}
 DEFAULT_EXPORT_QUOTA = 10
+# An import stops publishing rows this long before its deadline, to answer in time.
+IMPORT_DEADLINE_RESERVE_SECONDS = 1.0
 
 # record type -> (message name, plural used in RPC names)
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -174,7 +176,13 @@ class _RecordRpcBase:
                                                  publisher_record_id=str(row.data.get("publisher_record_id", "")))
             violations: list[FieldViolation] = list(row.violations)
             created = None
-            if not violations:
+            remaining = context.time_remaining() if context is not None else None
+            if remaining is not None and remaining < IMPORT_DEADLINE_RESERVE_SECONDS:
+                # Answer within the deadline with what was done; importing the file again replays
+                # the rows done and continues with these.
+                result.error_reason = "IMPORT_TIME_EXHAUSTED"
+                result.error_message = "not imported before the deadline; import the file again to continue"
+            elif not violations:
                 try:
                     record, created = await self._publish_record(caller, kind, row.data)
                 except DomainError as error:
@@ -185,7 +193,7 @@ class _RecordRpcBase:
                                       for v in error.violations]
                 else:
                     result.name = f"{records.collection(kind)}/{record.id}"
-            elif not result.error_reason:
+            elif not result.error_reason and violations:
                 result.error_reason, result.error_message = "INVALID_ARGUMENT", "the row has invalid cells"
             if created is None:
                 result.outcome = sharing_pb2.PUBLISH_OUTCOME_FAILED

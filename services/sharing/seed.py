@@ -1,4 +1,5 @@
-"""`prevention seed` for sharing: the national key industries (idempotent, editable afterwards)."""
+"""`prevention seed` for sharing: the national key industries (idempotent, editable afterwards);
+with --demo, demo records of every SH-1 type (services/sharing/demo.py)."""
 
 from __future__ import annotations
 
@@ -24,4 +25,9 @@ async def seed(session: AsyncSession, *, demo: bool = False, settings=None) -> d
         from services.sharing.rectification_seed import seed_demo_notices
         counts["rectification_notices"] = await seed_demo_notices(session)
     await session.commit()
+    if demo:  # SH-1 demo records for charts (services/sharing/demo.py): deterministic, idempotent
+        from services.sharing.demo import seed_demo
+
+        counts.update(await seed_demo(session))
+        await session.commit()
     return counts

@@ -260,3 +260,14 @@ async def test_agreement_lifecycle_is_in_the_exchange_log(platform, sharing_db):
             "AND tenant_code = '340000' ORDER BY seq"))).all()
     assert [tuple(r) for r in logged] == [("create", "sharing_agreements"), ("suspend", "sharing_agreements"),
                                           ("resume", "sharing_agreements"), ("revoke", "sharing_agreements")]
+
+
+async def test_xlsx_export_drops_characters_a_worksheet_cannot_hold(platform):
+    headers = who("350000", sub=f"exporter-{uuid.uuid4().hex[:8]}")  # Fujian
+    created = await platform.client.post("/v1/hazard-reports", headers=headers, json=body(
+        "hazard-reports", description="valve\x01 leaking\x1f"))
+    assert created.status_code == 201, created.text
+    response = await export(platform, "hazard-reports", headers, format="xlsx", reason="inspection")
+    assert response.status_code == 200, response.text
+    values = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert values[1][values[0].index("description")] == "valve leaking"

@@ -11,6 +11,7 @@ import pytest
 from prevention.sharing.v1 import sharing_pb2, sharing_pb2_grpc
 
 from gateway.schemas import records as rest_schema
+from gateway.schemas import sharing as sharing_schema
 from services.common.grpc_errors import parse_rpc_error
 from services.sharing import changes, record_types
 from tests.gateway.helpers import assert_problem, bearer, violation_fields
@@ -58,6 +59,7 @@ def test_the_gateway_lists_match_the_domain():
     assert rest_schema.HAZARD_CATEGORIES == record_types.HAZARD_CATEGORIES
     assert rest_schema.MEASUREMENT_FACTORS == record_types.MEASUREMENT_FACTORS
     assert rest_schema.RECORD_TYPES == tuple(record_types.RECORD_TYPES)
+    assert sharing_schema.RECORD_FIELDS == record_types.RECORD_FIELDS
     assert "pneumoconiosis" in record_types.DISEASE_CATEGORIES
     # Counted, not described: no personal or diagnosis field on a disease case.
     assert not {"name", "citizen_id", "diagnosis", "phone"} & set(record_types.DISEASE_CASE_FIELDS)
