@@ -1,0 +1,128 @@
+"""Prevention projects, transitions, fund income, budget settings, experts, reviewer draws.
+
+Revision ID: 0002_assessment_core
+Revises: 0001
+Create Date: 2026-11-29
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from services.common.migrations import disable_tenant_rls, enable_tenant_rls
+
+revision = "0002_assessment_core"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+# project_calls carry no RLS: a call is announced to the whole province (filtered in queries).
+RLS_TABLES = ("projects", "project_transitions", "fund_incomes", "budget_settings", "reviewer_draws")
+
+
+def tz():
+    return sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "project_calls",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("tenant_code", sa.String(6), nullable=False, index=True),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("guideline_object", sa.String(256), nullable=False),
+        sa.Column("template_form_object", sa.String(256), nullable=False),
+        sa.Column("closes_on", sa.Date(), nullable=False),
+        sa.Column("created_by", sa.String(128), nullable=False),
+        sa.Column("create_time", tz(), nullable=False),
+    )
+    op.create_table(
+        "projects",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("tenant_code", sa.String(6), nullable=False, index=True),
+        sa.Column("call_id", sa.String(32), sa.ForeignKey("project_calls.id"), nullable=False),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("applicant_organisation", sa.String(128), nullable=False),
+        sa.Column("beneficiary_employer", sa.String(128), nullable=False),
+        sa.Column("pooling_region", sa.String(6), nullable=False),
+        sa.Column("category", sa.String(16), nullable=False),
+        sa.Column("requested_budget_fen", sa.BigInteger(), nullable=False),
+        sa.Column("planned_start", sa.Date(), nullable=False),
+        sa.Column("planned_end", sa.Date(), nullable=False),
+        sa.Column("documents", sa.JSON(), nullable=False),
+        sa.Column("milestones", sa.JSON(), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("budget_year", sa.Integer(), nullable=False),
+        sa.Column("approved_budget_fen", sa.BigInteger(), nullable=True),
+        sa.Column("approved_start", sa.Date(), nullable=True),
+        sa.Column("approved_end", sa.Date(), nullable=True),
+        sa.Column("tender_required", sa.Boolean(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.String(128), nullable=False),
+        sa.Column("create_time", tz(), nullable=False),
+    )
+    op.create_index("ix_projects_region_year", "projects", ["pooling_region", "budget_year"])
+    op.create_table(
+        "project_transitions",
+        sa.Column("project_id", sa.String(32), sa.ForeignKey("projects.id"), primary_key=True),
+        sa.Column("seq", sa.Integer(), primary_key=True),
+        sa.Column("tenant_code", sa.String(6), nullable=False),
+        sa.Column("from_state", sa.String(16), nullable=False),
+        sa.Column("to_state", sa.String(16), nullable=False),
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("actor", sa.String(128), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("time", tz(), nullable=False),
+    )
+    op.create_table(
+        "fund_incomes",
+        sa.Column("tenant_code", sa.String(6), primary_key=True),
+        sa.Column("year", sa.Integer(), primary_key=True),
+        sa.Column("premium_income_fen", sa.BigInteger(), nullable=False),
+        sa.Column("imported_by", sa.String(128), nullable=False),
+        sa.Column("update_time", tz(), nullable=False),
+    )
+    op.create_table(
+        "budget_settings",
+        sa.Column("tenant_code", sa.String(6), primary_key=True),
+        sa.Column("cap_rate", sa.String(12), nullable=False),
+        sa.Column("updated_by", sa.String(128), nullable=False),
+        sa.Column("update_time", tz(), nullable=False),
+    )
+    op.create_table(
+        "experts",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("tenant_code", sa.String(6), nullable=False, index=True),
+        sa.Column("display_name", sa.String(100), nullable=False),
+        sa.Column("specialties", sa.JSON(), nullable=False),
+        sa.Column("region_code", sa.String(6), nullable=False),
+        sa.Column("employer", sa.String(128), nullable=False),
+        sa.Column("user_subject", sa.String(128), nullable=False, index=True),
+        sa.Column("create_time", tz(), nullable=False),
+    )
+    op.create_table(
+        "reviewer_draws",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("tenant_code", sa.String(6), nullable=False, index=True),
+        sa.Column("project_id", sa.String(32), sa.ForeignKey("projects.id"), nullable=False, index=True),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("specialty", sa.String(32), nullable=False),
+        sa.Column("seed", sa.String(24), nullable=False),
+        sa.Column("candidates", sa.JSON(), nullable=False),
+        sa.Column("excluded", sa.JSON(), nullable=False),
+        sa.Column("reviewers", sa.JSON(), nullable=False),
+        sa.Column("drawn_by", sa.String(128), nullable=False),
+        sa.Column("create_time", tz(), nullable=False),
+    )
+    for table in RLS_TABLES:
+        enable_tenant_rls(table)
+    # The national pool (tenant 100000) is readable by every province's draws.
+    enable_tenant_rls("experts", national_visible=True)
+
+
+def downgrade() -> None:
+    for table in (*RLS_TABLES, "experts"):
+        disable_tenant_rls(table)
+    for table in ("reviewer_draws", "experts", "budget_settings", "fund_incomes", "project_transitions",
+                  "projects", "project_calls"):
+        op.drop_table(table)
