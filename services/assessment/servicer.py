@@ -11,6 +11,7 @@ from prevention.sharing.v1 import sharing_pb2, sharing_pb2_grpc
 from services.assessment import service
 from services.assessment.models import ActionPlan
 from services.assessment.rpc_projects import ProjectRpcs
+from services.assessment.rpc_rates import RateRpcs
 from services.common.channels import open_channel
 from services.common.clock import Clock, SystemClock
 from services.common.db import Database
@@ -35,7 +36,7 @@ def plan_to_proto(plan: ActionPlan) -> assessment_pb2.ActionPlan:
     )
 
 
-class AssessmentServicer(ProjectRpcs, assessment_pb2_grpc.AssessmentServiceServicer):
+class AssessmentServicer(ProjectRpcs, RateRpcs, assessment_pb2_grpc.AssessmentServiceServicer):
     def __init__(self, database: Database, sharing: sharing_pb2_grpc.SharingServiceStub, clock: Clock):
         self.db = database
         self.sharing = sharing

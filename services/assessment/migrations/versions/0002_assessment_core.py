@@ -1,4 +1,5 @@
-"""Prevention projects, transitions, fund income, budget settings, experts, reviewer draws.
+"""Prevention projects, transitions, fund income, budget settings, experts, reviewer draws;
+premium-rate rule sets, inputs, runs and results.
 
 Revision ID: 0002_assessment_core
 Revises: 0001
@@ -16,7 +17,8 @@ branch_labels = None
 depends_on = None
 
 # project_calls carry no RLS: a call is announced to the whole province (filtered in queries).
-RLS_TABLES = ("projects", "project_transitions", "fund_incomes", "budget_settings", "reviewer_draws")
+RLS_TABLES = ("projects", "project_transitions", "fund_incomes", "budget_settings", "reviewer_draws",
+              "rate_rule_sets", "rate_inputs", "rate_runs", "rate_results")
 
 
 def tz():
@@ -114,6 +116,57 @@ def upgrade() -> None:
         sa.Column("drawn_by", sa.String(128), nullable=False),
         sa.Column("create_time", tz(), nullable=False),
     )
+    op.create_table(
+        "rate_rule_sets",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("tenant_code", sa.String(6), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("parameters", sa.JSON(), nullable=False),
+        sa.Column("created_by", sa.String(128), nullable=False),
+        sa.Column("create_time", tz(), nullable=False),
+        sa.UniqueConstraint("tenant_code", "version", name="uq_rate_rule_sets_version"),
+    )
+    op.create_table(
+        "rate_inputs",
+        sa.Column("tenant_code", sa.String(6), primary_key=True),
+        sa.Column("employer", sa.String(18), primary_key=True),
+        sa.Column("year", sa.Integer(), primary_key=True),
+        sa.Column("risk_class", sa.Integer(), nullable=False),
+        sa.Column("premiums_paid_fen", sa.BigInteger(), nullable=False),
+        sa.Column("benefits_paid_fen", sa.BigInteger(), nullable=False),
+        sa.Column("injuries", sa.Integer(), nullable=False),
+        sa.Column("fatal_accidents", sa.Integer(), nullable=False),
+        sa.Column("hazard_level", sa.String(8), nullable=False),
+        sa.Column("months_insured", sa.Integer(), nullable=False),
+    )
+    op.create_table(
+        "rate_runs",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("tenant_code", sa.String(6), nullable=False, index=True),
+        sa.Column("cycle_end_year", sa.Integer(), nullable=False),
+        sa.Column("rule_set_version", sa.Integer(), nullable=False),
+        sa.Column("parameters", sa.JSON(), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("processed", sa.Integer(), nullable=False),
+        sa.Column("cursor", sa.String(18), nullable=False),
+        sa.Column("created_by", sa.String(128), nullable=False),
+        sa.Column("create_time", tz(), nullable=False),
+        sa.Column("finish_time", tz(), nullable=True),
+    )
+    op.create_table(
+        "rate_results",
+        sa.Column("run_id", sa.String(32), primary_key=True),
+        sa.Column("employer", sa.String(18), primary_key=True),
+        sa.Column("tenant_code", sa.String(6), nullable=False),
+        sa.Column("risk_class", sa.Integer(), nullable=False),
+        sa.Column("tier", sa.String(8), nullable=False),
+        sa.Column("multiplier", sa.String(8), nullable=False),
+        sa.Column("base_rate", sa.String(12), nullable=False),
+        sa.Column("rate", sa.String(12), nullable=False),
+        sa.Column("payout_ratio", sa.String(24), nullable=False),
+        sa.Column("factors", sa.JSON(), nullable=False),
+    )
     for table in RLS_TABLES:
         enable_tenant_rls(table)
     # The national pool (tenant 100000) is readable by every province's draws.
@@ -123,6 +176,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (*RLS_TABLES, "experts"):
         disable_tenant_rls(table)
-    for table in ("reviewer_draws", "experts", "budget_settings", "fund_incomes", "project_transitions",
-                  "projects", "project_calls"):
+    for table in ("rate_results", "rate_runs", "rate_inputs", "rate_rule_sets", "reviewer_draws", "experts",
+                  "budget_settings", "fund_incomes", "project_transitions", "projects", "project_calls"):
         op.drop_table(table)
