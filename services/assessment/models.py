@@ -32,4 +32,4 @@ class ActionPlan(Base):
 
 
 # Tables of later slices live in their own modules; importing them registers them on Base.
-from services.assessment import models_projects, models_rates  # noqa: E402,F401
+from services.assessment import models_filings, models_projects, models_rates  # noqa: E402,F401

@@ -10,6 +10,7 @@ from prevention.sharing.v1 import sharing_pb2, sharing_pb2_grpc
 
 from services.assessment import service
 from services.assessment.models import ActionPlan
+from services.assessment.rpc_filings import FilingRpcs
 from services.assessment.rpc_projects import ProjectRpcs
 from services.assessment.rpc_rates import RateRpcs
 from services.common.channels import open_channel
@@ -36,7 +37,7 @@ def plan_to_proto(plan: ActionPlan) -> assessment_pb2.ActionPlan:
     )
 
 
-class AssessmentServicer(ProjectRpcs, RateRpcs, assessment_pb2_grpc.AssessmentServiceServicer):
+class AssessmentServicer(ProjectRpcs, RateRpcs, FilingRpcs, assessment_pb2_grpc.AssessmentServiceServicer):
     def __init__(self, database: Database, sharing: sharing_pb2_grpc.SharingServiceStub, clock: Clock):
         self.db = database
         self.sharing = sharing
@@ -69,13 +70,33 @@ POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
 
 def build(*, database: Database, addresses: dict[str, str], settings, tracer_provider=None,
-          clock: Clock | None = None, **_) -> Registration:
+          clock: Clock | None = None, notify_token=None, **_) -> Registration:
+    """``notify_token``: an async callable giving the bearer token for identity's Notify in the
+    filing-reminder job (the platform's service identity, wired by the integrator); without it
+    the job is not started."""
+    clock = clock or SystemClock()
     channel = open_channel(addresses["sharing"], default_timeout=settings.grpc_default_timeout_seconds,
                            tracer_provider=tracer_provider, tls=tls_files(settings))
-    servicer = AssessmentServicer(database, sharing_pb2_grpc.SharingServiceStub(channel), clock or SystemClock())
+    channels = [channel]
+    background = []
+    if notify_token is not None and "identity" in addresses:
+        from prevention.identity.v1 import identity_pb2_grpc
+
+        from services.assessment.filings import reminder_background
+        from services.assessment.notify import IdentityNotifier
+        from services.common.lease import leader_lock
+
+        identity = open_channel(addresses["identity"], default_timeout=settings.grpc_default_timeout_seconds,
+                                tracer_provider=tracer_provider, tls=tls_files(settings))
+        channels.append(identity)
+        background.append(reminder_background(
+            sessionmaker=database.sessionmaker, clock=clock, lock=leader_lock(settings, "assessment-filing-reminders"),
+            notifier=IdentityNotifier(identity_pb2_grpc.IdentityServiceStub(identity), notify_token)))
+    servicer = AssessmentServicer(database, sharing_pb2_grpc.SharingServiceStub(channel), clock)
     return Registration(
         add_to_server=lambda server: assessment_pb2_grpc.add_AssessmentServiceServicer_to_server(servicer, server),
         service_names=[assessment_pb2.DESCRIPTOR.services_by_name["AssessmentService"].full_name],
         policy=Policy.load(POLICY_FILE),
-        channels=[channel],
+        channels=channels,
+        background=background,
     )

@@ -1,5 +1,6 @@
 """Prevention projects, transitions, fund income, budget settings, experts, reviewer draws;
-premium-rate rule sets, inputs, runs and results.
+premium-rate rule sets, inputs, runs and results; filings and reminders; good practice and
+reward/penalty records; the retention purge's audit.
 
 Revision ID: 0002_assessment_core
 Revises: 0001
@@ -18,7 +19,8 @@ depends_on = None
 
 # project_calls carry no RLS: a call is announced to the whole province (filtered in queries).
 RLS_TABLES = ("projects", "project_transitions", "fund_incomes", "budget_settings", "reviewer_draws",
-              "rate_rule_sets", "rate_inputs", "rate_runs", "rate_results")
+              "rate_rule_sets", "rate_inputs", "rate_runs", "rate_results", "filings", "filing_reminders",
+              "good_practice_cases", "reward_penalty_records")
 
 
 def tz():
@@ -167,6 +169,65 @@ def upgrade() -> None:
         sa.Column("payout_ratio", sa.String(24), nullable=False),
         sa.Column("factors", sa.JSON(), nullable=False),
     )
+    op.create_table(
+        "filings",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("tenant_code", sa.String(6), nullable=False),
+        sa.Column("plan_id", sa.String(32), nullable=False),
+        sa.Column("kind", sa.String(24), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("document_object", sa.String(256), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("return_reason", sa.Text(), nullable=False),
+        sa.Column("first_submit_time", tz(), nullable=False),
+        sa.Column("update_time", tz(), nullable=False),
+        sa.Column("submitted_by", sa.String(128), nullable=False),
+        sa.Column("reviewed_by", sa.String(128), nullable=False),
+        sa.UniqueConstraint("tenant_code", "plan_id", "kind", "year", name="uq_filings_key"),
+    )
+    op.create_table(
+        "filing_reminders",
+        sa.Column("tenant_code", sa.String(6), primary_key=True),
+        sa.Column("plan_id", sa.String(32), primary_key=True),
+        sa.Column("kind", sa.String(24), primary_key=True),
+        sa.Column("year", sa.Integer(), primary_key=True),
+        sa.Column("reminder", sa.String(16), primary_key=True),
+        sa.Column("sent_time", tz(), nullable=False),
+    )
+    op.create_table(
+        "good_practice_cases",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("tenant_code", sa.String(6), nullable=False, index=True),
+        sa.Column("title", sa.String(200), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("industry_code", sa.String(8), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.String(128), nullable=False),
+        sa.Column("create_time", tz(), nullable=False),
+    )
+    op.create_table(
+        "reward_penalty_records",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("tenant_code", sa.String(6), nullable=False, index=True),
+        sa.Column("organisation", sa.String(128), nullable=False),
+        sa.Column("kind", sa.String(8), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("decided_on", sa.Date(), nullable=False),
+        sa.Column("created_by", sa.String(128), nullable=False),
+        sa.Column("create_time", tz(), nullable=False),
+    )
+    op.create_table(
+        "purge_audit",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("record_type", sa.String(48), nullable=False),
+        sa.Column("cutoff", tz(), nullable=False),
+        sa.Column("purged", sa.Integer(), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("run_time", tz(), nullable=False),
+    )
     for table in RLS_TABLES:
         enable_tenant_rls(table)
     # The national pool (tenant 100000) is readable by every province's draws.
@@ -176,6 +237,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (*RLS_TABLES, "experts"):
         disable_tenant_rls(table)
-    for table in ("rate_results", "rate_runs", "rate_inputs", "rate_rule_sets", "reviewer_draws", "experts",
+    for table in ("purge_audit", "reward_penalty_records", "good_practice_cases", "filing_reminders", "filings",
+                  "rate_results", "rate_runs", "rate_inputs", "rate_rule_sets", "reviewer_draws", "experts",
                   "budget_settings", "fund_incomes", "project_transitions", "projects", "project_calls"):
         op.drop_table(table)
