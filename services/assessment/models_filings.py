@@ -82,3 +82,25 @@ class PurgeAudit(Base):
     purged: Mapped[int] = mapped_column(Integer)
     details: Mapped[dict] = mapped_column(JSON)
     run_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScorecardConfigRow(Base):
+    """National indicator configuration per year (no tenant: the ministry's)."""
+
+    __tablename__ = "scorecard_configs"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicators: Mapped[list[dict]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(128))
+    update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScorecardRow(Base):
+    __tablename__ = "scorecards"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    total: Mapped[str] = mapped_column(String(16))
+    rank: Mapped[int] = mapped_column(Integer)
+    indicators: Mapped[list[dict]] = mapped_column(JSON)
+    compute_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -13,6 +13,8 @@ from services.assessment.models import ActionPlan
 from services.assessment.rpc_filings import FilingRpcs
 from services.assessment.rpc_projects import ProjectRpcs
 from services.assessment.rpc_rates import RateRpcs
+from services.assessment.rpc_scorecards import ScorecardRpcs
+from services.assessment.scorecards import IndicatorSource, NoExternalIndicators
 from services.common.channels import open_channel
 from services.common.clock import Clock, SystemClock
 from services.common.db import Database
@@ -37,11 +39,14 @@ def plan_to_proto(plan: ActionPlan) -> assessment_pb2.ActionPlan:
     )
 
 
-class AssessmentServicer(ProjectRpcs, RateRpcs, FilingRpcs, assessment_pb2_grpc.AssessmentServiceServicer):
-    def __init__(self, database: Database, sharing: sharing_pb2_grpc.SharingServiceStub, clock: Clock):
+class AssessmentServicer(ProjectRpcs, RateRpcs, FilingRpcs, ScorecardRpcs,
+                         assessment_pb2_grpc.AssessmentServiceServicer):
+    def __init__(self, database: Database, sharing: sharing_pb2_grpc.SharingServiceStub, clock: Clock,
+                 indicators: IndicatorSource | None = None):
         self.db = database
         self.sharing = sharing
         self.clock = clock
+        self.indicators = indicators or NoExternalIndicators()
 
     async def ListActionPlans(self, request, context):
         size = clamp_page_size(request.page_size)
@@ -70,10 +75,12 @@ POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
 
 def build(*, database: Database, addresses: dict[str, str], settings, tracer_provider=None,
-          clock: Clock | None = None, notify_token=None, **_) -> Registration:
+          clock: Clock | None = None, notify_token=None, indicator_source: IndicatorSource | None = None,
+          **_) -> Registration:
     """``notify_token``: an async callable giving the bearer token for identity's Notify in the
     filing-reminder job (the platform's service identity, wired by the integrator); without it
-    the job is not started."""
+    the job is not started. ``indicator_source``: the scorecards' external indicators (sharing,
+    training); the integrator passes the gRPC implementation here."""
     clock = clock or SystemClock()
     channel = open_channel(addresses["sharing"], default_timeout=settings.grpc_default_timeout_seconds,
                            tracer_provider=tracer_provider, tls=tls_files(settings))
@@ -92,7 +99,7 @@ def build(*, database: Database, addresses: dict[str, str], settings, tracer_pro
         background.append(reminder_background(
             sessionmaker=database.sessionmaker, clock=clock, lock=leader_lock(settings, "assessment-filing-reminders"),
             notifier=IdentityNotifier(identity_pb2_grpc.IdentityServiceStub(identity), notify_token)))
-    servicer = AssessmentServicer(database, sharing_pb2_grpc.SharingServiceStub(channel), clock)
+    servicer = AssessmentServicer(database, sharing_pb2_grpc.SharingServiceStub(channel), clock, indicator_source)
     return Registration(
         add_to_server=lambda server: assessment_pb2_grpc.add_AssessmentServiceServicer_to_server(servicer, server),
         service_names=[assessment_pb2.DESCRIPTOR.services_by_name["AssessmentService"].full_name],

@@ -20,7 +20,7 @@ depends_on = None
 # project_calls carry no RLS: a call is announced to the whole province (filtered in queries).
 RLS_TABLES = ("projects", "project_transitions", "fund_incomes", "budget_settings", "reviewer_draws",
               "rate_rule_sets", "rate_inputs", "rate_runs", "rate_results", "filings", "filing_reminders",
-              "good_practice_cases", "reward_penalty_records")
+              "good_practice_cases", "reward_penalty_records", "scorecards")
 
 
 def tz():
@@ -228,6 +228,22 @@ def upgrade() -> None:
         sa.Column("details", sa.JSON(), nullable=False),
         sa.Column("run_time", tz(), nullable=False),
     )
+    op.create_table(
+        "scorecard_configs",
+        sa.Column("year", sa.Integer(), primary_key=True),
+        sa.Column("indicators", sa.JSON(), nullable=False),
+        sa.Column("updated_by", sa.String(128), nullable=False),
+        sa.Column("update_time", tz(), nullable=False),
+    )
+    op.create_table(
+        "scorecards",
+        sa.Column("year", sa.Integer(), primary_key=True),
+        sa.Column("tenant_code", sa.String(6), primary_key=True),
+        sa.Column("total", sa.String(16), nullable=False),
+        sa.Column("rank", sa.Integer(), nullable=False),
+        sa.Column("indicators", sa.JSON(), nullable=False),
+        sa.Column("compute_time", tz(), nullable=False),
+    )
     for table in RLS_TABLES:
         enable_tenant_rls(table)
     # The national pool (tenant 100000) is readable by every province's draws.
@@ -237,7 +253,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (*RLS_TABLES, "experts"):
         disable_tenant_rls(table)
-    for table in ("purge_audit", "reward_penalty_records", "good_practice_cases", "filing_reminders", "filings",
+    for table in ("scorecards", "scorecard_configs", "purge_audit", "reward_penalty_records", "good_practice_cases", "filing_reminders", "filings",
                   "rate_results", "rate_runs", "rate_inputs", "rate_rule_sets", "reviewer_draws", "experts",
                   "budget_settings", "fund_incomes", "project_transitions", "projects", "project_calls"):
         op.drop_table(table)
