@@ -13,6 +13,7 @@ from services.assessment.models import ActionPlan
 from services.assessment.rpc_filings import FilingRpcs
 from services.assessment.rpc_projects import ProjectRpcs
 from services.assessment.rpc_rates import RateRpcs
+from services.assessment.rpc_records import RecordRpcs
 from services.assessment.rpc_scorecards import ScorecardRpcs
 from services.assessment.scorecards import IndicatorSource, NoExternalIndicators
 from services.common.channels import open_channel
@@ -39,7 +40,7 @@ def plan_to_proto(plan: ActionPlan) -> assessment_pb2.ActionPlan:
     )
 
 
-class AssessmentServicer(ProjectRpcs, RateRpcs, FilingRpcs, ScorecardRpcs,
+class AssessmentServicer(ProjectRpcs, RateRpcs, FilingRpcs, ScorecardRpcs, RecordRpcs,
                          assessment_pb2_grpc.AssessmentServiceServicer):
     def __init__(self, database: Database, sharing: sharing_pb2_grpc.SharingServiceStub, clock: Clock,
                  indicators: IndicatorSource | None = None):
@@ -99,6 +100,12 @@ def build(*, database: Database, addresses: dict[str, str], settings, tracer_pro
         background.append(reminder_background(
             sessionmaker=database.sessionmaker, clock=clock, lock=leader_lock(settings, "assessment-filing-reminders"),
             notifier=IdentityNotifier(identity_pb2_grpc.IdentityServiceStub(identity), notify_token)))
+    if settings is not None and getattr(settings, "data_dir", None) is not None:
+        from services.assessment.records import purge_background
+        from services.common.lease import leader_lock
+
+        background.append(purge_background(sessionmaker=database.sessionmaker, clock=clock,
+                                           lock=leader_lock(settings, "assessment-retention-purge")))
     servicer = AssessmentServicer(database, sharing_pb2_grpc.SharingServiceStub(channel), clock, indicator_source)
     return Registration(
         add_to_server=lambda server: assessment_pb2_grpc.add_AssessmentServiceServicer_to_server(servicer, server),

@@ -20,7 +20,9 @@ depends_on = None
 # project_calls carry no RLS: a call is announced to the whole province (filtered in queries).
 RLS_TABLES = ("projects", "project_transitions", "fund_incomes", "budget_settings", "reviewer_draws",
               "rate_rule_sets", "rate_inputs", "rate_runs", "rate_results", "filings", "filing_reminders",
-              "good_practice_cases", "reward_penalty_records", "scorecards")
+              "scorecards")
+# National rows (tenant 100000) of these are readable by every tenant.
+NATIONAL_VISIBLE = ("experts", "good_practice_cases", "reward_penalty_records")
 
 
 def tz():
@@ -246,12 +248,12 @@ def upgrade() -> None:
     )
     for table in RLS_TABLES:
         enable_tenant_rls(table)
-    # The national pool (tenant 100000) is readable by every province's draws.
-    enable_tenant_rls("experts", national_visible=True)
+    for table in NATIONAL_VISIBLE:
+        enable_tenant_rls(table, national_visible=True)
 
 
 def downgrade() -> None:
-    for table in (*RLS_TABLES, "experts"):
+    for table in (*RLS_TABLES, *NATIONAL_VISIBLE):
         disable_tenant_rls(table)
     for table in ("scorecards", "scorecard_configs", "purge_audit", "reward_penalty_records", "good_practice_cases", "filing_reminders", "filings",
                   "rate_results", "rate_runs", "rate_inputs", "rate_rule_sets", "reviewer_draws", "experts",
