@@ -31,6 +31,7 @@ from gateway.routers import (
     training,
     users,
 )
+from gateway.routers import assessment_work as assessment_work_routes
 from gateway.routers import organisations as organisations_routes
 from services.common.auth import TokenValidator, validator_from_settings
 from services.common.channels import open_channel
@@ -91,6 +92,7 @@ def create_app(
                    oidc.router, notifications.router, bulletins.router, joint_meetings.router):
         app.include_router(router)
     app.include_router(organisations_routes.router)
+    app.include_router(assessment_work_routes.router)
     store = object_store(settings)
     if isinstance(store, LocalObjectStore):  # embedded mode: the gateway serves presigned URLs
         app.state.object_store = store

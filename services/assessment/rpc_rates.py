@@ -9,7 +9,7 @@ from prevention.assessment.v1 import projects_pb2, rates_pb2
 from services.assessment import budget, rate_runs
 from services.assessment.models_rates import RateResultRow, RateRuleSet, RateRun
 from services.common.context import current_caller
-from services.common.errors import InvalidArgument
+from services.common.errors import InvalidArgument, NotFound
 from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
 
 # Stop taking new batches when less than this many seconds of the caller's deadline remain.
@@ -74,6 +74,8 @@ class RateRpcs:
 
     async def GetRateRuleSet(self, request, context):
         caller = current_caller()
+        if request.pooling_region and not caller.sees_tenant(request.pooling_region):
+            raise NotFound(f"rate rule set of {request.pooling_region} not found")
         region = budget.check_region(request.pooling_region, caller, "pooling_region")
         async with self.db.session() as session:
             version, parameters = await rate_runs.latest_rule_set(session, region)

@@ -311,3 +311,9 @@ SAMPLES.update({
         own=joint_meeting_in(TENANT_A), not_tenant_data=PO_DL_ONLY,
         body=lambda: {"minutes": "revised", "action_items": []}),
 })
+
+
+# -- assessment (issue 6): samples live in their own module ---------------------------------------
+from tests.isolation.assessment_samples import ASSESSMENT_SAMPLES  # noqa: E402
+
+SAMPLES.update(ASSESSMENT_SAMPLES)
