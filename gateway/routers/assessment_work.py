@@ -18,6 +18,7 @@ from gateway.schemas.assessment_work import (
     BudgetSettingsIn,
     DrawIn,
     ExpertIn,
+    ExpertReviewIn,
     FilingIn,
     FilingReviewIn,
     FundIncomeImport,
@@ -105,6 +106,15 @@ async def draw_reviewers(project_id: Hex, body: DrawIn, caller: CurrentCaller, b
         project=f"projects/{project_id}", count=body.count, specialty=body.specialty,
         request_id=idempotency_key or ""), timeout=backends.timeout)
     return out(response.reviewer_draw)
+
+
+@router.post("/projects/{project_id}/reviews", status_code=201)
+async def submit_expert_review(project_id: Hex, body: ExpertReviewIn, caller: CurrentCaller,
+                               backends: BackendsDep) -> Json:
+    """A drawn expert's score, recommendation and opinion on a project under review."""
+    request = body.to_proto(projects_pb2.SubmitExpertReviewRequest())
+    request.project = f"projects/{project_id}"
+    return out((await backends.assessment.SubmitExpertReview(request, timeout=backends.timeout)).review)
 
 
 @router.get("/reviewer-draws/{draw_id}/verification")

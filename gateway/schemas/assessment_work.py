@@ -72,6 +72,12 @@ class DrawIn(ProtoBody):
     specialty: str = Field(default="", max_length=32)
 
 
+class ExpertReviewIn(ProtoBody):
+    score: int = Field(ge=0, le=100)
+    recommendation: str = Field(max_length=8, description="approve or reject")
+    opinion: str = Field(min_length=1, max_length=5000)
+
+
 class FundIncomeIn(ProtoBody):
     pooling_region: str = Field(max_length=6)
     year: int

@@ -22,10 +22,10 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.assessment.models_projects import Expert, Project, ReviewerDraw
+from services.assessment.models_projects import Expert, ExpertReviewRow, Project, ReviewerDraw
 from services.assessment.validation import ORGANISATION_NAME, raise_if, text
 from services.common.context import NATIONAL_TENANT, PROVINCIAL_OPERATOR, Caller
-from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from services.common.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from services.common.tenancy import visible_to
 
 SPECIALTIES = ("work_injury_prevention", "work_safety", "occupational_health")
@@ -159,3 +159,40 @@ async def projects_assigned_to(*, session: AsyncSession, caller: Caller) -> set[
     draws = (await session.execute(select(ReviewerDraw.project_id, ReviewerDraw.reviewers).where(
         visible_to(ReviewerDraw.tenant_code, caller)))).all()
     return {project_id for project_id, reviewers in draws if mine & set(reviewers)}
+
+
+async def submit_review(*, session: AsyncSession, caller: Caller, project_id: str, score: int, recommendation: str,
+                        opinion: str, now: datetime) -> ExpertReviewRow:
+    """A drawn expert's review; other experts get NOT_FOUND (they may not know the project)."""
+    violations: list[FieldViolation] = []
+    if not 0 <= score <= 100:
+        violations.append(FieldViolation("score", "must be between 0 and 100"))
+    if recommendation not in ("approve", "reject"):
+        violations.append(FieldViolation("recommendation", "must be approve or reject"))
+    opinion = text(opinion, "opinion", violations, maximum=5000)
+    raise_if(violations)
+    mine = {f"experts/{i}": i for i in (await session.scalars(
+        select(Expert.id).where(Expert.user_subject == caller.subject, Expert.user_subject != ""))).all()}
+    project = (await session.scalars(select(Project).where(Project.id == project_id,
+                                                           visible_to(Project.tenant_code, caller)))).first()
+    draws = [] if project is None or not mine else (await session.scalars(
+        select(ReviewerDraw.reviewers).where(ReviewerDraw.project_id == project_id))).all()
+    assigned = sorted({mine[r] for reviewers in draws for r in reviewers if r in mine})
+    if project is None or not assigned:
+        raise NotFound(f"project {project_id} not found")
+    if project.state != "under_review":
+        raise FailedPrecondition(f"project is {project.state}: reviews are submitted while under_review",
+                                 reason="ILLEGAL_STATE", metadata={"state": project.state})
+    expert_id = assigned[0]
+    if await session.get(ExpertReviewRow, (project_id, expert_id)) is not None:
+        raise AlreadyExists("this expert has already reviewed the project", reason="REVIEW_EXISTS")
+    row = ExpertReviewRow(project_id=project_id, expert_id=expert_id, tenant_code=project.tenant_code, score=score,
+                          recommendation=recommendation, opinion=opinion, create_time=now)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def reviews_of(session: AsyncSession, project_id: str) -> list[ExpertReviewRow]:
+    return list((await session.scalars(select(ExpertReviewRow).where(ExpertReviewRow.project_id == project_id)
+                                       .order_by(ExpertReviewRow.create_time, ExpertReviewRow.expert_id))).all())

@@ -132,3 +132,17 @@ class ReviewerDraw(Base):
     reviewers: Mapped[list[str]] = mapped_column(JSON)
     drawn_by: Mapped[str] = mapped_column(String(128))
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ExpertReviewRow(Base):
+    """A drawn expert's review of a project: once per expert and project."""
+
+    __tablename__ = "expert_reviews"
+
+    project_id: Mapped[str] = mapped_column(String(32), ForeignKey("projects.id"), primary_key=True)
+    expert_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(6))
+    score: Mapped[int] = mapped_column(Integer)
+    recommendation: Mapped[str] = mapped_column(String(8))
+    opinion: Mapped[str] = mapped_column(Text)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -99,6 +99,7 @@ class Approval:
 class ProjectView:
     project: Project
     transitions: list[ProjectTransition] = field(default_factory=list)
+    reviews: list = field(default_factory=list)
 
 
 def parse_call_name(name: str, field_name: str = "name") -> str:
@@ -276,8 +277,10 @@ async def _transitions(session: AsyncSession, project_id: str) -> list[ProjectTr
 
 
 async def get_project(*, session: AsyncSession, caller: Caller, project_id: str) -> ProjectView:
+    from services.assessment.experts import reviews_of
+
     row = await _load(session, caller, project_id)
-    return ProjectView(row, await _transitions(session, row.id))
+    return ProjectView(row, await _transitions(session, row.id), await reviews_of(session, row.id))
 
 
 async def list_projects(*, session: AsyncSession, caller: Caller, state: str, after: str | None,

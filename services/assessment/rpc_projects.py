@@ -37,6 +37,10 @@ def project_to_proto(view: projects.ProjectView) -> projects_pb2.Project:
         item = message.transitions.add(from_state=t.from_state, to_state=t.to_state, action=t.action, actor=t.actor,
                                        reason=t.reason)
         item.time.FromDatetime(t.time)
+    for r in view.reviews:
+        review = message.reviews.add(expert=f"experts/{r.expert_id}", score=r.score,
+                                     recommendation=r.recommendation, opinion=r.opinion)
+        review.create_time.FromDatetime(r.create_time)
     message.create_time.FromDatetime(row.create_time)
     return message
 
@@ -226,3 +230,16 @@ class ProjectRpcs:
         rerun = experts.draw_order(row.seed, list(row.candidates), row.count)
         return projects_pb2.VerifyReviewerDrawResponse(reviewer_draw=draw_to_proto(row), rerun_reviewers=rerun,
                                                        matches=rerun == list(row.reviewers))
+
+    async def SubmitExpertReview(self, request, context):
+        caller = current_caller()
+        project_id = projects.parse_project_name(request.project, "project")
+        async with self.db.session() as session:
+            row = await experts.submit_review(session=session, caller=caller, project_id=project_id,
+                                              score=request.score, recommendation=request.recommendation,
+                                              opinion=request.opinion, now=self.clock.now())
+            await session.commit()
+        review = projects_pb2.ExpertReview(expert=f"experts/{row.expert_id}", score=row.score,
+                                           recommendation=row.recommendation, opinion=row.opinion)
+        review.create_time.FromDatetime(row.create_time)
+        return projects_pb2.SubmitExpertReviewResponse(review=review)

@@ -90,3 +90,18 @@ async def test_expert_sees_only_projects_drawn_for(platform, issuer):
         assert project.name in [p.name for p in (await me.ListProjects(projects_pb2.ListProjectsRequest())).projects]
         listed = await me.ListExperts(projects_pb2.ListExpertsRequest())
         assert [e.name for e in listed.experts] == [mine]
+
+        review = projects_pb2.SubmitExpertReviewRequest(project=project.name, score=85, recommendation="approve",
+                                                        opinion="Feasible; budget reasonable.")
+        code, details = await code_of(me.SubmitExpertReview(review))
+        assert code == grpc.StatusCode.FAILED_PRECONDITION and "project is submitted" in details
+        await po.TransitionProject(projects_pb2.TransitionProjectRequest(name=project.name, action="start_review"))
+        done = (await me.SubmitExpertReview(review)).review
+        assert (done.expert, done.score, done.recommendation) == (mine, 85, "approve")
+        code, _ = await code_of(me.SubmitExpertReview(review))
+        assert code == grpc.StatusCode.ALREADY_EXISTS
+        stranger = client(issuer.token(tenant=TENANT, roles=["expert"], sub=f"expert-{uuid.uuid4().hex[:8]}"))
+        code, _ = await code_of(stranger.SubmitExpertReview(review))
+        assert code == grpc.StatusCode.NOT_FOUND
+        shown = (await po.GetProject(projects_pb2.GetProjectRequest(name=project.name))).project
+        assert [(r.expert, r.opinion) for r in shown.reviews] == [(mine, "Feasible; budget reasonable.")]

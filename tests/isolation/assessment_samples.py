@@ -109,6 +109,9 @@ ASSESSMENT_SAMPLES: dict[str, Sample] = {
     "POST /v1/projects/{project_id}/reviewer-draws": Sample(
         own=project_in(TENANT_A), not_tenant_data=NOT_FOR_MINISTRY.format(what="draw reviewers"),
         body=lambda: {"count": 1}),
+    "POST /v1/projects/{project_id}/reviews": Sample(
+        own=project_in(TENANT_A), not_tenant_data=NOT_FOR_MINISTRY.format(what="review projects"),
+        body=lambda: {"score": 80, "recommendation": "approve", "opinion": "feasible"}),
     "GET /v1/reviewer-draws/{draw_id}/verification": Sample(own=draw_in(TENANT_A), foreign=draw_in(TENANT_B)),
     "POST /v1/fund-incomes": Sample(body=lambda: {"rows": [{"pooling_region": TENANT_A, "year": 2019,
                                                             "premium_income_fen": 1}]}),

@@ -20,7 +20,7 @@ depends_on = None
 # project_calls carry no RLS: a call is announced to the whole province (filtered in queries).
 RLS_TABLES = ("projects", "project_transitions", "fund_incomes", "budget_settings", "reviewer_draws",
               "rate_rule_sets", "rate_inputs", "rate_runs", "rate_results", "filings", "filing_reminders",
-              "scorecards")
+              "scorecards", "expert_reviews")
 # National rows (tenant 100000) of these are readable by every tenant.
 NATIONAL_VISIBLE = ("experts", "good_practice_cases", "reward_penalty_records")
 
@@ -246,6 +246,16 @@ def upgrade() -> None:
         sa.Column("indicators", sa.JSON(), nullable=False),
         sa.Column("compute_time", tz(), nullable=False),
     )
+    op.create_table(
+        "expert_reviews",
+        sa.Column("project_id", sa.String(32), sa.ForeignKey("projects.id"), primary_key=True),
+        sa.Column("expert_id", sa.String(32), primary_key=True),
+        sa.Column("tenant_code", sa.String(6), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("recommendation", sa.String(8), nullable=False),
+        sa.Column("opinion", sa.Text(), nullable=False),
+        sa.Column("create_time", tz(), nullable=False),
+    )
     for table in RLS_TABLES:
         enable_tenant_rls(table)
     for table in NATIONAL_VISIBLE:
@@ -255,7 +265,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (*RLS_TABLES, *NATIONAL_VISIBLE):
         disable_tenant_rls(table)
-    for table in ("scorecards", "scorecard_configs", "purge_audit", "reward_penalty_records", "good_practice_cases", "filing_reminders", "filings",
+    for table in ("expert_reviews", "scorecards", "scorecard_configs", "purge_audit", "reward_penalty_records",
+                  "good_practice_cases", "filing_reminders", "filings",
                   "rate_results", "rate_runs", "rate_inputs", "rate_rule_sets", "reviewer_draws", "experts",
                   "budget_settings", "fund_incomes", "project_transitions", "projects", "project_calls"):
         op.drop_table(table)
