@@ -39,6 +39,8 @@ Hex = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 Region = Annotated[str, Path(pattern=r"^[1-9][0-9]{5}$")]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 Json = dict[str, Any]
+PROJECT_STATES = ("submitted", "under_review", "approved", "in_progress", "acceptance", "completed", "failed",
+                  "rejected", "withdrawn")
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
@@ -78,7 +80,8 @@ async def submit_project_application(body: ProjectIn, caller: CurrentCaller, bac
 
 @router.get("/projects")
 async def list_projects(caller: CurrentCaller, backends: BackendsDep, page_size_: PageSize = 0,
-                        page_token: PageToken = "", state: Annotated[str, Query(max_length=16)] = "") -> Json:
+                        page_token: PageToken = "",
+                        state: Annotated[Literal["", *PROJECT_STATES], Query()] = "") -> Json:
     return out(await backends.assessment.ListProjects(projects_pb2.ListProjectsRequest(
         page_size=page_size(page_size_), page_token=page_token, state=state), timeout=backends.timeout))
 

@@ -80,8 +80,8 @@ class ExpertReviewIn(ProtoBody):
 
 class FundIncomeIn(ProtoBody):
     pooling_region: str = Field(max_length=6)
-    year: int
-    premium_income_fen: int
+    year: int = Field(ge=0, le=9999)
+    premium_income_fen: int = Field(ge=-(2**63), le=2**63 - 1)
 
 
 class FundIncomeImport(ProtoBody):
@@ -103,12 +103,12 @@ class ExpertIn(ProtoBody):
 class RateInputIn(ProtoBody):
     pooling_region: str = Field(max_length=6)
     employer: str = Field(max_length=18, description="USCC")
-    year: int
-    risk_class: int
-    premiums_paid_fen: int = Field(ge=0)
-    benefits_paid_fen: int = Field(ge=0)
-    injuries: int = Field(default=0, ge=0)
-    fatal_accidents: int = Field(default=0, ge=0)
+    year: int = Field(ge=0, le=9999)
+    risk_class: int = Field(ge=0, le=99)
+    premiums_paid_fen: int = Field(ge=0, le=2**63 - 1)
+    benefits_paid_fen: int = Field(ge=0, le=2**63 - 1)
+    injuries: int = Field(default=0, ge=0, le=10**6)
+    fatal_accidents: int = Field(default=0, ge=0, le=10**6)
     hazard_level: str = Field(default="low", max_length=8)
     months_insured: int = Field(default=12, ge=1, le=12)
 
@@ -124,13 +124,13 @@ class RuleSetIn(ProtoBody):
 
 class RateRunIn(ProtoBody):
     pooling_region: str = Field(**REGION)
-    cycle_end_year: int
-    max_batches: int = Field(default=0, ge=0)
+    cycle_end_year: int = Field(ge=0, le=9999)
+    max_batches: int = Field(default=0, ge=0, le=10**6)
     batch_size: int = Field(default=0, ge=0, le=10_000)
 
 
 class ResumeIn(ProtoBody):
-    max_batches: int = Field(default=0, ge=0)
+    max_batches: int = Field(default=0, ge=0, le=10**6)
     batch_size: int = Field(default=0, ge=0, le=10_000)
 
 
