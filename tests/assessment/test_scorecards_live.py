@@ -9,9 +9,9 @@ Fixture, year 2026 (plan 2026-2030: baseline 2025), Sichuan 510000 (no other tes
   score with floor 0 and target -0.10: 100.
 - rectification notices due in 2026: 4, of them closed 3 -> 0.75; floor 0.5, target 1: 50.
 - key-position trainees enrolled in a 2026 programme: 4, trained (attended) 3 -> 0.75; score 50.
-- own indicators weighted 0 (no filings or projects here).
-Total = 0.4 x 100 + 0.3 x 50 + 0.3 x 50 = 70.00. Guizhou 520000 has no data: every indicator
-"no data", total 0.00, ranked below Sichuan.
+- own indicators weighted 0 (filings and projects are the assessment service's own tests).
+Total = 0.4 x 100 + 0.3 x 50 + 0.3 x 50 = 70.00. Guizhou 520000 has no peer data: the three
+external indicators say "no data", total 0.00, ranked below Sichuan.
 """
 
 from __future__ import annotations
@@ -116,7 +116,11 @@ async def test_scorecards_from_the_live_peers_match_the_hand_computed_fixture(pl
     assert cards[SICHUAN]["total"] == "70.00"
 
     guizhou = {i["indicator"]: i for i in cards[GUIZHOU]["indicators"]}
-    assert all(i["inputs"] == {"status": "no data"} for i in guizhou.values())
+    external = ("key_industry_incidence_change", "rectification_closure_rate", "training_coverage")
+    assert all(guizhou[name]["inputs"] == {"status": "no data"} for name in external)
+    # Own data: the year's two filings (implementation plan, annual report) exist for every
+    # province and none was filed on time; weighted 0 here.
+    assert guizhou["on_time_filing_rate"]["inputs"] == {"filings_due": "2", "filed_on_time": "0"}
     assert cards[GUIZHOU]["total"] == "0.00"
     assert cards[SICHUAN]["rank"] < cards[GUIZHOU]["rank"]
 
