@@ -56,6 +56,7 @@ __all__ = [
     "MAX_EXPIRY",
     "LocalObjectStore",
     "ObjectInfo",
+    "ObjectListing",
     "ObjectStore",
     "S3ObjectStore",
     "object_key",
@@ -146,6 +147,32 @@ class ObjectInfo:
     sha256: str  # hex SHA-256 of the content
 
 
+@dataclass(frozen=True)
+class ObjectListing:
+    """One object found by ``list_objects``: its key, size and last-modified time (aware UTC)."""
+
+    key: str
+    size: int
+    last_modified: datetime
+
+
+def _check_prefix(prefix: str) -> str:
+    """A listing prefix is "" or whole key segments each followed by '/' (``110000/training/``),
+    at most three of them; InvalidArgument otherwise (so it never escapes the store's root)."""
+    if not isinstance(prefix, str):
+        raise InvalidArgument.field("prefix", "must be a string")
+    if prefix == "":
+        return prefix
+    parts = prefix.split("/")
+    if parts[-1] != "" or not 1 <= len(parts) - 1 <= len(_KEY_FIELDS) - 1:
+        raise InvalidArgument.field("prefix", "must be up to three whole key segments, each ending in '/'")
+    violations = [v for field, value in zip(_KEY_FIELDS, parts[:-1], strict=False)
+                  if (v := _segment_violation(field, value))]
+    if violations:
+        raise InvalidArgument([FieldViolation("prefix", f"{v.field} {v.description}") for v in violations])
+    return prefix
+
+
 @runtime_checkable
 class ObjectStore(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> ObjectInfo: ...
@@ -170,6 +197,10 @@ class ObjectStore(Protocol):
     ) -> str: ...
 
     async def ping(self) -> None: ...
+
+    async def list_objects(self, prefix: str = "") -> list[ObjectListing]:
+        """Every object whose key starts with ``prefix`` (whole segments), in key order."""
+        ...
 
 
 def _media_type(content_type: str) -> str:
@@ -423,6 +454,36 @@ class LocalObjectStore(_StoreBase):
         self._check_key(key)
         await asyncio.to_thread(self._delete_sync, key)
 
+    def _list_sync(self, prefix: str) -> list[ObjectListing]:
+        found: list[ObjectListing] = []
+        start = self.root.joinpath(*prefix.split("/")[:-1]) if prefix else self.root
+        for directory, dirs, files in os.walk(start):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in files:
+                if name.startswith("."):  # sidecars and staged temporaries
+                    continue
+                path = Path(directory) / name
+                key = path.relative_to(self.root).as_posix()
+                try:
+                    parse_object_key(key)
+                except InvalidArgument:
+                    continue  # not an object this store wrote
+                try:
+                    st = path.stat()
+                except FileNotFoundError:
+                    continue  # deleted while listing
+                except OSError as exc:
+                    raise Unavailable("object store cannot list objects", reason="OBJECT_STORE_IO") from exc
+                found.append(ObjectListing(key=key, size=st.st_size,
+                                           last_modified=datetime.fromtimestamp(st.st_mtime, UTC)))
+        found.sort(key=lambda o: o.key)
+        return found
+
+    async def list_objects(self, prefix: str = "") -> list[ObjectListing]:
+        """Every object under ``prefix``; last-modified is the data file's mtime."""
+        _check_prefix(prefix)
+        return await asyncio.to_thread(self._list_sync, prefix)
+
     def _ping_sync(self) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -668,6 +729,26 @@ class S3ObjectStore(_StoreBase):
         """Remove the object; deleting a missing object is not an error."""
         self._check_key(key)
         await self._call(key, self.client.remove_object, self.bucket, key)
+
+    def _list_sync(self, prefix: str) -> list[ObjectListing]:
+        found: list[ObjectListing] = []
+        for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
+            key = obj.object_name or ""
+            if obj.is_dir or obj.last_modified is None:
+                continue
+            try:
+                parse_object_key(key)
+            except InvalidArgument:
+                continue  # another application's object in a shared bucket
+            found.append(ObjectListing(key=key, size=int(obj.size or 0),
+                                       last_modified=_aware_utc(obj.last_modified)))
+        found.sort(key=lambda o: o.key)
+        return found
+
+    async def list_objects(self, prefix: str = "") -> list[ObjectListing]:
+        """Every object under ``prefix`` (ListObjectsV2, paged by minio)."""
+        _check_prefix(prefix)
+        return await self._call(None, self._list_sync, prefix)
 
     def _ping_sync(self) -> None:
         if not self.client.bucket_exists(self.bucket):
