@@ -61,16 +61,18 @@ class Recorder(rpc_lrs.LearningRecordRpcs):
 
 
 def _frames(data: bytes) -> list[bytes]:
-    fdp = atheris.FuzzedDataProvider(data)
-    mode = fdp.ConsumeIntInRange(0, 1)
-    frames: list[bytes] = []
-    for _ in range(fdp.ConsumeIntInRange(1, MAX_FRAMES)):
-        if mode == 0:  # raw bytes: the wire as a hostile client sends it
-            frames.append(fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 512)))
-            continue
-        batch = training_pb2.IngestLearningRecordsRequest(batch_number=fdp.ConsumeIntInRange(-(2**63), 2**63 - 1))
-        for _ in range(fdp.ConsumeIntInRange(0, MAX_RECORDS)):
-            batch.records.add(statement_json=fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(0, 1024)))
+    """The first byte picks the shape; the rest is split so that seeds stay readable and
+    mutations of a statement stay statements: frames on a blank line, records on a newline."""
+    if not data:
+        return [b""]
+    body = data[1:]
+    if data[0] % 2 == 0:  # raw bytes: the wire as a hostile client sends it
+        return body.split(b"\x00\xff")[:MAX_FRAMES]
+    frames = []
+    for number, chunk in enumerate(body.split(b"\n\n")[:MAX_FRAMES]):
+        batch = training_pb2.IngestLearningRecordsRequest(batch_number=number + data[0])
+        for line in chunk.split(b"\n")[:MAX_RECORDS]:
+            batch.records.add(statement_json=line.decode("utf-8", "replace"))
         frames.append(batch.SerializeToString())
     return frames
 

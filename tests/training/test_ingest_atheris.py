@@ -25,16 +25,32 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _seeds() -> dict[str, bytes]:
-    statement = {"actor": {"objectType": "Agent", "account": {"homePage": "https://p.example.cn", "name": "t-1"}},
-                 "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
-                 "object": {"id": "https://p.example.cn/course/1"}}
+    """Starting points (see fuzz_ingest_atheris._frames for the layout)."""
+    agent = {"objectType": "Agent", "account": {"homePage": "https://p.example.cn", "name": "t-1"}}
+    statement = {"id": "6690e6c9-3ef0-4ed3-8b37-7f3964730bee", "actor": agent,
+                 "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"zh-CN": "完成"}},
+                 "object": {"objectType": "Activity", "id": "https://p.example.cn/course/1"},
+                 "result": {"score": {"scaled": 0.9}, "success": True, "completion": True},
+                 "context": {"registration": "ec531277-b57b-4c15-8d91-d292c5b2b8f7",
+                             "contextActivities": {"parent": [{"id": "https://p.example.cn/plan"}]}},
+                 "timestamp": "2026-11-01T08:00:00Z"}
+    voiding = {"actor": agent, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+               "object": {"objectType": "StatementRef", "id": statement["id"]}}
+    group = {**statement, "actor": {"objectType": "Group", "member": [agent, {"mbox": "mailto:a@example.cn"}]}}
     broken = {**statement, "verb": {"id": "not a uri"}, "actor": {"mbox": "110101199003077777"}}
-    # Inputs are read by FuzzedDataProvider: these are only starting points for mutation.
+    lines = [json.dumps(x, ensure_ascii=False).encode() for x in (statement, voiding, group, broken)]
     return {
-        "valid-json": b"\x01\x01" + json.dumps(statement).encode(),
-        "broken-json": b"\x01\x02" + json.dumps(broken).encode() + json.dumps([statement]).encode(),
-        "raw": b"\x00\x02\x0a\x05\x12\x03{}x\xff\xfe",
+        "batches": b"\x01" + b"\n".join(lines[:2]) + b"\n\n" + b"\n".join(lines[2:]),
+        "one": b"\x03" + lines[0],
+        "raw": b"\x00" + b"\x08\x01\x12\x05\x12\x03{}x" + b"\x00\xff" + b"\xff\xfe",
     }
+
+
+# Tokens the mutator may splice in (libFuzzer dictionary).
+_DICTIONARY = ['"actor"', '"verb"', '"object"', '"objectType"', '"Agent"', '"Group"', '"member"', '"account"',
+               '"homePage"', '"name"', '"mbox"', '"mailto:"', '"id"', '"StatementRef"', '"SubStatement"',
+               '"result"', '"score"', '"scaled"', '"context"', '"registration"', '"timestamp"', '"attachments"',
+               '"sha2"', '"http://adlnet.gov/expapi/verbs/voided"', '"version"', '"authority"', '"extensions"']
 
 
 def test_atheris_ingest(tmp_path):
@@ -47,11 +63,14 @@ def test_atheris_ingest(tmp_path):
     corpus.mkdir()
     for name, data in _seeds().items():
         (corpus / name).write_bytes(data)
+    dictionary = tmp_path / "xapi.dict"
+    dictionary.write_text("".join(f"{json.dumps(token)}\n" for token in _DICTIONARY))
     artefacts = tmp_path / "artefacts"
     artefacts.mkdir()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "gen")])}
     run = subprocess.run(
         [sys.executable, str(TARGET), f"-max_total_time={seconds}", "-rss_limit_mb=2048", "-timeout=20",
+         f"-dict={dictionary}",
          f"-artifact_prefix={artefacts}/", str(corpus)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=seconds + 120)
     tail = run.stderr[-4000:]
