@@ -1,6 +1,8 @@
 """RELIABILITY D5: database and object store disagree.
 
-Objects are written before their rows; when the database commit fails the object is an orphan.
+Objects are written before their rows; when the database commit fails the object is an orphan
+(here: the catalogue's material write rolled back, and the xAPI attachment write with a COMMIT
+that fails).
 The training service's sweep (registered on its chassis scheduler) deletes orphans older than the
 grace period, keeps referenced and young objects, and audits each run in the log with counts only.
 Runs against the local store and a real SeaweedFS (marker ``s3``). The attachment checksum rule
@@ -15,11 +17,14 @@ import logging
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prevention.training.v1 import training_pb2
+from sqlalchemy.exc import OperationalError
 
 from services.common.clock import FrozenClock
 from services.common.context import Caller
@@ -28,8 +33,11 @@ from services.common.errors import InvalidArgument
 from services.common.object_sweep import sweep_orphans
 from services.common.storage import LocalObjectStore, ObjectStore, S3ObjectStore, object_key, object_store
 from services.training.catalogue import NewMaterial, create_material
+from services.training.lrs import statements as st
 from services.training.lrs.models import StatementAttachment
+from services.training.lrs.store import authority_of
 from services.training.object_sweep import training_sweep_background, training_sweep_targets
+from services.training.servicer import TrainingServicer
 from tests.support.seaweed import SeaweedS3, SeaweedUnavailable
 from tests.training.test_xapi_attachments import BOUNDARY, multipart, with_attachment
 
@@ -181,6 +189,43 @@ async def test_the_scheduled_sweep_removes_the_orphan_of_a_failed_commit(databas
                                     clock=FrozenClock(datetime.now(UTC) + timedelta(hours=2)), grace=GRACE)
     await run(stop)
     assert orphan not in await keys(store)
+
+
+class CommitFails:
+    """The service's database, except that every COMMIT fails (the connection drops at commit)."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @asynccontextmanager
+    async def session(self):
+        async with self.database.session() as session:
+            async def commit() -> None:
+                raise OperationalError("COMMIT", {}, ConnectionResetError("connection lost at commit"))
+
+            session.commit = commit
+            yield session
+
+
+async def test_an_attachment_whose_row_commit_failed_is_swept(database, store):
+    content = b"attendance sheet, commit lost"
+    sha = hashlib.sha256(content).hexdigest()
+    prepared = [st.prepare(with_attachment(content), stored=datetime.now(UTC), authority=authority_of(CALLER),
+                           version="1.0.3")]
+    part = training_pb2.StatementAttachment(sha2=sha, content=content, content_type="text/plain")
+    servicer = TrainingServicer(CommitFails(database), store=store)
+    with pytest.raises(OperationalError):
+        await servicer._store_attachments(CALLER, prepared, [part])  # the xAPI write path: PUT, then commit
+    key = object_key(TENANT, "training", "xapi-attachment", sha)
+    assert (await store.stat(key)).sha256 == sha  # the orphan
+    async with database.session() as session:
+        assert await session.get(StatementAttachment, (TENANT, sha)) is None
+    targets = training_sweep_targets(database.sessionmaker)
+    assert (await sweep_orphans(store, targets, now=datetime.now(UTC), grace=GRACE)).deleted == 0
+    assert key in await keys(store)
+    later = datetime.now(UTC) + GRACE + timedelta(seconds=1)
+    assert (await sweep_orphans(store, targets, now=later, grace=GRACE)).deleted == 1
+    assert key not in await keys(store)
 
 
 async def test_the_training_service_registers_the_sweep(database, store, settings):
