@@ -10,7 +10,10 @@ referring to it. This job removes such orphans:
 - objects younger than the grace period are left alone: their row may still be on its way
   (a transaction in flight, a presigned upload whose row commits later);
 - of the older ones, the target's ``referenced`` query says which keys a row refers to; every
-  other one is deleted.
+  other one is looked at once more (``stat``: a content-addressed key may have been written again
+  since the listing) and, if still older than the grace, deleted. What remains is the moment
+  between that look and the delete; a writer that PUTs the same key and commits its row within
+  it loses its object, which is why the grace is an hour rather than minutes.
 
 Deleting is safe to repeat (a missing object is not an error), so the job is idempotent and may
 run on any replica that holds the leader lock. Each run is audited in the log with counts only:
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.common.clock import Clock
+from services.common.errors import NotFound
 from services.common.scheduler import Job, LeaderLock, Scheduler
 from services.common.storage import ObjectStore, parse_object_key
 
@@ -92,6 +96,15 @@ async def sweep_orphans(store: ObjectStore, targets: Iterable[SweepTarget], *, n
             keep = await target.referenced(batch)
             referenced += sum(1 for k in batch if k in keep)
             for orphan in (k for k in batch if k not in keep):
+                # Keys may be content-addressed (xAPI attachments): the same key can have been
+                # written again since the listing, its row on the way. Look once more.
+                try:
+                    modified = (await store.stat(orphan)).last_modified
+                except NotFound:
+                    continue
+                if modified is None or modified > cutoff:
+                    young += 1
+                    continue
                 await store.delete(orphan)
                 deleted += 1
     report = SweepReport(scanned=scanned, young=young, referenced=referenced, deleted=deleted)

@@ -28,7 +28,7 @@ import re
 import secrets
 import ssl
 from collections.abc import AsyncIterable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeVar, runtime_checkable
@@ -145,6 +145,8 @@ class ObjectInfo:
     size: int
     content_type: str
     sha256: str  # hex SHA-256 of the content
+    # Filled in by ``stat`` (None from ``put``); not part of equality, so infos still compare by content.
+    last_modified: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -432,9 +434,17 @@ class LocalObjectStore(_StoreBase):
 
     def _stat_sync(self, key: str) -> ObjectInfo:
         data_path, meta_path = self._paths(key)
+        try:
+            mtime = data_path.stat().st_mtime
+        except (FileNotFoundError, NotADirectoryError):
+            raise _not_found(key) from None
+        except OSError as exc:
+            raise Unavailable(f"object store cannot read {key}", reason="OBJECT_STORE_IO") from exc
         if not data_path.is_file():
             raise _not_found(key)
-        return self._read_meta(key, meta_path)
+        info = self._read_meta(key, meta_path)
+        return ObjectInfo(key=info.key, size=info.size, content_type=info.content_type, sha256=info.sha256,
+                          last_modified=datetime.fromtimestamp(mtime, UTC))
 
     async def stat(self, key: str) -> ObjectInfo:
         self._check_key(key)
@@ -719,6 +729,7 @@ class S3ObjectStore(_StoreBase):
             size=int(obj.size or 0),
             content_type=obj.content_type or "application/octet-stream",
             sha256=sha256,
+            last_modified=_aware_utc(obj.last_modified) if obj.last_modified else None,
         )
 
     async def stat(self, key: str) -> ObjectInfo:

@@ -241,6 +241,13 @@ async def test_listing_prefixes_are_whole_segments(store):
             await store.list_objects(bad)
         assert {v.field for v in err.value.violations} == {"prefix"}
     assert await store.list_objects("110000/training/materials/") == []
+    key = object_key(TENANT, "training", "materials", uuid.uuid4().hex)
+    put = await store.put(key, b"%PDF-1.4", "application/pdf")
+    stat = await store.stat(key)
+    [listed] = await store.list_objects(f"{TENANT}/training/materials/")
+    assert stat == put and listed.key == key and listed.size == 8
+    assert stat.last_modified is not None and stat.last_modified.tzinfo is not None
+    assert abs(stat.last_modified - listed.last_modified) < timedelta(seconds=2)
 
 
 async def test_an_attachment_not_matching_its_sha2_is_refused_and_nothing_dangles(platform, lrs_platform):
