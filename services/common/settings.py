@@ -35,6 +35,8 @@ class PlatformSettings(BaseSettings):
     login_lockout_seconds: int = Field(default=900, ge=1)
     # RELIABILITY S10: record exports per caller (tenant + subject) in any rolling hour.
     sharing_export_quota_per_hour: int = Field(default=10, ge=1)
+    # RELIABILITY D5: objects no row references are deleted once older than this grace.
+    object_sweep_grace_seconds: int = Field(default=3600, ge=60)
     # Redirect URIs of the web console (authorization code + PKCE); exact match only.
     console_redirect_uris: list[str] = Field(default_factory=list)
     # The web console signs its user out after this long without input (NF-6 idle timeout).

@@ -28,7 +28,7 @@ import re
 import secrets
 import ssl
 from collections.abc import AsyncIterable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeVar, runtime_checkable
@@ -56,6 +56,7 @@ __all__ = [
     "MAX_EXPIRY",
     "LocalObjectStore",
     "ObjectInfo",
+    "ObjectListing",
     "ObjectStore",
     "S3ObjectStore",
     "object_key",
@@ -144,6 +145,34 @@ class ObjectInfo:
     size: int
     content_type: str
     sha256: str  # hex SHA-256 of the content
+    # Filled in by ``stat`` (None from ``put``); not part of equality, so infos still compare by content.
+    last_modified: datetime | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ObjectListing:
+    """One object found by ``list_objects``: its key, size and last-modified time (aware UTC)."""
+
+    key: str
+    size: int
+    last_modified: datetime
+
+
+def _check_prefix(prefix: str) -> str:
+    """A listing prefix is "" or whole key segments each followed by '/' (``110000/training/``),
+    at most three of them; InvalidArgument otherwise (so it never escapes the store's root)."""
+    if not isinstance(prefix, str):
+        raise InvalidArgument.field("prefix", "must be a string")
+    if prefix == "":
+        return prefix
+    parts = prefix.split("/")
+    if parts[-1] != "" or not 1 <= len(parts) - 1 <= len(_KEY_FIELDS) - 1:
+        raise InvalidArgument.field("prefix", "must be up to three whole key segments, each ending in '/'")
+    violations = [v for field, value in zip(_KEY_FIELDS, parts[:-1], strict=False)
+                  if (v := _segment_violation(field, value))]
+    if violations:
+        raise InvalidArgument([FieldViolation("prefix", f"{v.field} {v.description}") for v in violations])
+    return prefix
 
 
 @runtime_checkable
@@ -170,6 +199,10 @@ class ObjectStore(Protocol):
     ) -> str: ...
 
     async def ping(self) -> None: ...
+
+    async def list_objects(self, prefix: str = "") -> list[ObjectListing]:
+        """Every object whose key starts with ``prefix`` (whole segments), in key order."""
+        ...
 
 
 def _media_type(content_type: str) -> str:
@@ -401,9 +434,17 @@ class LocalObjectStore(_StoreBase):
 
     def _stat_sync(self, key: str) -> ObjectInfo:
         data_path, meta_path = self._paths(key)
+        try:
+            mtime = data_path.stat().st_mtime
+        except (FileNotFoundError, NotADirectoryError):
+            raise _not_found(key) from None
+        except OSError as exc:
+            raise Unavailable(f"object store cannot read {key}", reason="OBJECT_STORE_IO") from exc
         if not data_path.is_file():
             raise _not_found(key)
-        return self._read_meta(key, meta_path)
+        info = self._read_meta(key, meta_path)
+        return ObjectInfo(key=info.key, size=info.size, content_type=info.content_type, sha256=info.sha256,
+                          last_modified=datetime.fromtimestamp(mtime, UTC))
 
     async def stat(self, key: str) -> ObjectInfo:
         self._check_key(key)
@@ -422,6 +463,36 @@ class LocalObjectStore(_StoreBase):
         """Remove the object; deleting a missing object is not an error (as in S3)."""
         self._check_key(key)
         await asyncio.to_thread(self._delete_sync, key)
+
+    def _list_sync(self, prefix: str) -> list[ObjectListing]:
+        found: list[ObjectListing] = []
+        start = self.root.joinpath(*prefix.split("/")[:-1]) if prefix else self.root
+        for directory, dirs, files in os.walk(start):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in files:
+                if name.startswith("."):  # sidecars and staged temporaries
+                    continue
+                path = Path(directory) / name
+                key = path.relative_to(self.root).as_posix()
+                try:
+                    parse_object_key(key)
+                except InvalidArgument:
+                    continue  # not an object this store wrote
+                try:
+                    st = path.stat()
+                except FileNotFoundError:
+                    continue  # deleted while listing
+                except OSError as exc:
+                    raise Unavailable("object store cannot list objects", reason="OBJECT_STORE_IO") from exc
+                found.append(ObjectListing(key=key, size=st.st_size,
+                                           last_modified=datetime.fromtimestamp(st.st_mtime, UTC)))
+        found.sort(key=lambda o: o.key)
+        return found
+
+    async def list_objects(self, prefix: str = "") -> list[ObjectListing]:
+        """Every object under ``prefix``; last-modified is the data file's mtime."""
+        _check_prefix(prefix)
+        return await asyncio.to_thread(self._list_sync, prefix)
 
     def _ping_sync(self) -> None:
         try:
@@ -658,6 +729,7 @@ class S3ObjectStore(_StoreBase):
             size=int(obj.size or 0),
             content_type=obj.content_type or "application/octet-stream",
             sha256=sha256,
+            last_modified=_aware_utc(obj.last_modified) if obj.last_modified else None,
         )
 
     async def stat(self, key: str) -> ObjectInfo:
@@ -668,6 +740,26 @@ class S3ObjectStore(_StoreBase):
         """Remove the object; deleting a missing object is not an error."""
         self._check_key(key)
         await self._call(key, self.client.remove_object, self.bucket, key)
+
+    def _list_sync(self, prefix: str) -> list[ObjectListing]:
+        found: list[ObjectListing] = []
+        for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
+            key = obj.object_name or ""
+            if obj.is_dir or obj.last_modified is None:
+                continue
+            try:
+                parse_object_key(key)
+            except InvalidArgument:
+                continue  # another application's object in a shared bucket
+            found.append(ObjectListing(key=key, size=int(obj.size or 0),
+                                       last_modified=_aware_utc(obj.last_modified)))
+        found.sort(key=lambda o: o.key)
+        return found
+
+    async def list_objects(self, prefix: str = "") -> list[ObjectListing]:
+        """Every object under ``prefix`` (ListObjectsV2, paged by minio)."""
+        _check_prefix(prefix)
+        return await self._call(None, self._list_sync, prefix)
 
     def _ping_sync(self) -> None:
         if not self.client.bucket_exists(self.bucket):

@@ -104,8 +104,19 @@ def build(*, database: Database, settings=None, clock=None, keyring=None, may_pu
     servicer = TrainingServicer(database, keyring=keyring, clock=clock or SystemClock(), store=object_store,
                                 public_base_url=settings.public_base_url if settings is not None else "",
                                 may_push=may_push)
+    background = []
+    if settings is not None and object_store is not None:  # RELIABILITY D5: orphan objects swept
+        from datetime import timedelta
+
+        from services.common.lease import leader_lock
+        from services.training.object_sweep import training_sweep_background
+        background.append(training_sweep_background(
+            sessionmaker=database.sessionmaker, store=object_store, clock=clock or SystemClock(),
+            lock=leader_lock(settings, "training-object-sweep"),
+            grace=timedelta(seconds=settings.object_sweep_grace_seconds)))
     return Registration(
         add_to_server=lambda server: add_to_server(servicer, server),
         service_names=[training_pb2.DESCRIPTOR.services_by_name["TrainingService"].full_name],
         policy=Policy.load(POLICY_FILE),
+        background=background,
     )
