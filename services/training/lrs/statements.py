@@ -582,7 +582,7 @@ def ids_format(statement: dict) -> dict:
         obj = s.get("object") or {}
         kind = obj.get("objectType", "Activity")
         if kind == "Activity":
-            s["object"] = {"objectType": "Activity", "id": obj["id"]} if "objectType" in obj else {"id": obj["id"]}
+            s["object"] = {"id": obj["id"]}  # an Activity's identifier is its id alone
         elif kind in ("Agent", "Group"):
             s["object"] = agent(obj)
         elif kind == "SubStatement":
