@@ -250,7 +250,8 @@ class LearningRecordRpcs:
         wanted: list[str] = []
         for s in statements:
             for a in list(s.get("attachments") or []) + list((s.get("object") or {}).get("attachments") or []):
-                if "fileUrl" not in a and a.get("sha2") not in wanted:
+                # an attachment with a fileUrl is returned too when its content was sent as a part
+                if a.get("sha2") and a.get("sha2") not in wanted:
                     wanted.append(a["sha2"])
         for sha in wanted:
             row = await session.get(StatementAttachment, (caller.tenant, sha))

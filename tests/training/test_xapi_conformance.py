@@ -238,3 +238,19 @@ async def test_a_request_without_version_is_answered_in_the_clients_version(plat
     assert response.headers["X-Experience-API-Version"] == version
     stranger = await platform.client.get("/xapi/statements", headers={"Authorization": "Bearer unknown"})
     assert stranger.headers["X-Experience-API-Version"] == "2.0.0"
+
+
+async def test_content_sent_for_a_file_url_attachment_is_returned_with_it(platform, lrs_platform):
+    content = b"here is a simple attachment"
+    sha = hashlib.sha256(content).hexdigest()
+    sent = statement(attachments=[{"usageType": "http://example.com/attachment-usage/test",
+                                   "display": {"en-US": "A test attachment"}, "contentType": "text/plain",
+                                   "length": len(content), "sha2": sha, "fileUrl": "http://over.there.com/file.txt"}])
+    assert (await post_multipart(platform, lrs_platform, multipart([sent], [("text/plain", content, sha)]))
+            ).status_code == 200
+    got = await platform.client.get("/xapi/statements", params={"statementId": sent["id"], "attachments": "true"},
+                                    headers=lrs_platform.headers())
+    assert got.headers["content-type"].startswith("multipart/mixed") and content in got.content
+    plain = await platform.client.get("/xapi/statements", params={"statementId": sent["id"], "attachments": "false"},
+                                      headers=lrs_platform.headers())
+    assert plain.headers["content-type"].startswith("application/json")
