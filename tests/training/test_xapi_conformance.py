@@ -254,3 +254,19 @@ async def test_content_sent_for_a_file_url_attachment_is_returned_with_it(platfo
     plain = await platform.client.get("/xapi/statements", params={"statementId": sent["id"], "attachments": "false"},
                                       headers=lrs_platform.headers())
     assert plain.headers["content-type"].startswith("application/json")
+
+
+async def test_durations_compare_to_the_hundredth_of_a_second(platform, lrs_platform):
+    signed_form = statement(result={"duration": "P1DT12H36M0.12S"})
+    sent = {**signed_form, "result": {"duration": "P1DT12H36M0.1237S"}}
+    _, payload = signed(sent, jws(json.dumps(signed_form).encode()))
+    response = await post_multipart(platform, lrs_platform, payload)
+    assert response.status_code == 200, response.text
+    # a re-PUT that differs only beyond 0.01 s is the same statement; at 0.01 s it is a conflict
+    again = statement(result={"duration": "PT1.501S"})
+    url = f"/xapi/statements?statementId={again['id']}"
+    assert (await platform.client.put(url, json=again, headers=lrs_platform.headers())).status_code == 204
+    same = {**again, "result": {"duration": "PT1.5099S"}}
+    assert (await platform.client.put(url, json=same, headers=lrs_platform.headers())).status_code == 204
+    other = {**again, "result": {"duration": "PT1.51S"}}
+    assert (await platform.client.put(url, json=other, headers=lrs_platform.headers())).status_code == 409
