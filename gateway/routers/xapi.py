@@ -91,9 +91,10 @@ class VersionHeaderMiddleware:
             try:
                 scope, receive = await alternate_request(scope, receive)
             except InvalidArgument as error:
+                asked = dict(scope.get("headers") or []).get(VERSION_HEADER.lower().encode(), b"")
+                version = SUPPORTED.get(asked.decode("latin-1").strip(), "1.0.3")
                 response = problem_response(400, str(error), violations=error.violations,
-                                            reason="INVALID_ARGUMENT",
-                                            headers={VERSION_HEADER: "1.0.3"})
+                                            reason="INVALID_ARGUMENT", headers={VERSION_HEADER: version})
                 await response(scope, receive, send)
                 return
         headers_in = dict(scope.get("headers") or [])
@@ -126,8 +127,9 @@ ALTERNATE_BODY_LIMIT = 2 * 1024 * 1024
 async def alternate_request(scope, receive):
     """A POST with `?method=X` and a form body becomes the request it stands for: the form's
     header fields become headers, `content` the body, the other fields the query. Only the method
-    parameter may be in the query (anything else: 400). An xAPI 2.0.0 request is left as it is
-    (2.0.0 has no alternate syntax, and the unknown `method` parameter is refused downstream)."""
+    parameter may be in the query (anything else: 400). xAPI 2.0.0 removed the syntax: a request
+    declaring 2.0.0 is refused (and any non-POST carrying `method` is refused downstream, where
+    `method` is no parameter of the resource)."""
     query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     if [name for name, _ in query] != ["method"]:
         if "method" not in [name for name, _ in query]:
