@@ -16,13 +16,16 @@ import time
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import parse_qsl, urlencode
 
 import grpc
 from fastapi import APIRouter, Depends, Request, Response
 from prevention.identity.v1 import identity_pb2
 from prevention.training.v1 import training_pb2
 
+from gateway import xapi_canonical
 from gateway.deps import Backends, backends
+from gateway.problems import problem_response
 from services.common.auth import bearer_token
 from services.common.context import Caller, caller_var
 from services.common.errors import InvalidArgument, PermissionDenied, Unauthenticated
@@ -49,7 +52,29 @@ SCOPE_GRANTS: dict[str, set[str]] = {
     "profile": {"profile", "read"},
 }
 TOKEN_REFRESH_MARGIN_SECONDS = 30.0
+ACTIVITY_MERGE_STATEMENTS = 200  # the newest statements an activity's definition is merged from
 _TOKEN_CACHE_LIMIT = 1000
+
+
+LATEST = "2.0.0"
+_SPOKEN_LIMIT = 1000
+_spoken: dict[str, str] = {}  # credentials digest -> the version they last declared (bounded)
+
+
+def _answer_version(asked: str, authorization: bytes) -> str:
+    """The version a response declares. A request that names a supported version gets it back;
+    one that names none (refused with 400 except on /about) gets the version the same credentials
+    last declared, else the latest this LRS speaks (xAPI: "the latest patch version"). A 1.0.3
+    client that once forgets the header is thus answered in its own dialect, not told about 2.0.0."""
+    key = hashlib.sha256(authorization).hexdigest() if authorization else ""
+    version = SUPPORTED.get(asked)
+    if version is not None:
+        if key:
+            if len(_spoken) >= _SPOKEN_LIMIT and key not in _spoken:
+                _spoken.clear()
+            _spoken[key] = version
+        return version
+    return _spoken.get(key, LATEST) if key else LATEST
 
 
 class VersionHeaderMiddleware:
@@ -62,8 +87,19 @@ class VersionHeaderMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith("/xapi"):
             await self.app(scope, receive, send)
             return
-        asked = dict(scope.get("headers") or []).get(VERSION_HEADER.lower().encode(), b"").decode("latin-1")
-        version = SUPPORTED.get(asked.strip(), "1.0.3")
+        if scope["method"] == "POST" and b"method=" in scope.get("query_string", b""):
+            try:
+                scope, receive = await alternate_request(scope, receive)
+            except InvalidArgument as error:
+                asked = dict(scope.get("headers") or []).get(VERSION_HEADER.lower().encode(), b"")
+                version = SUPPORTED.get(asked.decode("latin-1").strip(), "1.0.3")
+                response = problem_response(400, str(error), violations=error.violations,
+                                            reason="INVALID_ARGUMENT", headers={VERSION_HEADER: version})
+                await response(scope, receive, send)
+                return
+        headers_in = dict(scope.get("headers") or [])
+        asked = headers_in.get(VERSION_HEADER.lower().encode(), b"").decode("latin-1")
+        version = _answer_version(asked.strip(), headers_in.get(b"authorization", b""))
 
         statements = scope["path"].rstrip("/") == "/xapi/statements"
 
@@ -79,6 +115,80 @@ class VersionHeaderMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_version)
+
+
+# --- the alternate request syntax (xAPI 1.0.3 Communication 1.3; removed in 2.0.0) ---------------
+ALTERNATE_HEADERS = {"authorization", "x-experience-api-version", "content-type", "content-length", "if-match",
+                     "if-none-match"}
+ALTERNATE_METHODS = {"GET", "HEAD", "PUT", "POST", "DELETE"}
+ALTERNATE_BODY_LIMIT = 2 * 1024 * 1024
+
+
+async def alternate_request(scope, receive):
+    """A POST with `?method=X` and a form body becomes the request it stands for: the form's
+    header fields become headers, `content` the body, the other fields the query. Only the method
+    parameter may be in the query (anything else: 400). xAPI 2.0.0 removed the syntax: a request
+    declaring 2.0.0 is refused (and any non-POST carrying `method` is refused downstream, where
+    `method` is no parameter of the resource)."""
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    if [name for name, _ in query] != ["method"]:
+        if "method" not in [name for name, _ in query]:
+            return scope, receive
+        raise InvalidArgument.field("method", "the alternate request syntax takes no other query parameter")
+    method = query[0][1].upper()
+    if method not in ALTERNATE_METHODS:
+        raise InvalidArgument.field("method", "must be GET, HEAD, PUT, POST or DELETE")
+    headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers") or []}
+    content_type = headers.get("content-type", b"").decode("latin-1").split(";")[0].strip().lower()
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > ALTERNATE_BODY_LIMIT:
+            raise InvalidArgument.field("body", "is too large for the alternate request syntax")
+    if content_type != "application/x-www-form-urlencoded":
+        raise InvalidArgument.field("Content-Type", "the alternate request syntax needs a form-encoded body")
+    try:
+        form = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidArgument.field("body", "is not a form-encoded body") from None
+    content = b""
+    params: list[tuple[str, str]] = []
+    for name, value in form:
+        lower = name.lower()
+        if lower == "content":
+            content = value.encode("utf-8")
+        elif lower in ALTERNATE_HEADERS:
+            headers[lower] = value.encode("latin-1", errors="replace")
+        else:
+            params.append((name, value))
+    version = SUPPORTED.get(headers.get("x-experience-api-version", b"").decode("latin-1").strip())
+    if version == "2.0.0":
+        raise InvalidArgument.field("method", "xAPI 2.0.0 has no alternate request syntax")
+    if method in ("PUT", "POST") and not content:
+        raise InvalidArgument.field("content", "is required for a PUT or POST in the alternate request syntax")
+    headers.pop("content-length", None)
+    if content:
+        headers["content-length"] = str(len(content)).encode()
+        headers.setdefault("content-type", b"application/json")
+        if headers["content-type"].split(b";")[0].strip().lower() == b"application/x-www-form-urlencoded":
+            headers["content-type"] = b"application/json"
+    else:
+        headers.pop("content-type", None)
+    new_scope = {**scope, "method": method, "query_string": urlencode(params).encode("latin-1"),
+                 "headers": [(k.encode("latin-1"), v) for k, v in headers.items()]}
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": content, "more_body": False}
+
+    return new_scope, replay
 
 
 # --- authentication ----------------------------------------------------------------------------
@@ -186,18 +296,19 @@ async def agents(request: Request, caller: XapiCaller, version: Version) -> Resp
 
 @router.get("/activities")
 async def activities(request: Request, caller: XapiCaller, version: Version, stubs: Stubs) -> Response:
-    """The activity's definition as last stated; just its id when no statement carries it."""
+    """The activity with everything the latest statements say of it (xAPI Communication 2.5):
+    definitions merged oldest to newest, language maps entry by entry; just its id when no
+    statement carries it."""
     require(caller, "read")
     params = _params(request, {"activityId"})
     activity_id = params.get("activityId", "")
     if not activity_id:
         raise InvalidArgument.field("activityId", "is required")
     reply = await stubs.training.GetStatements(
-        training_pb2.GetStatementsRequest(activity=activity_id, limit=1), timeout=stubs.timeout)
-    found = json.loads(reply.statements_json or "[]")
-    body = found[0]["object"] if found else {"objectType": "Activity", "id": activity_id}
-    body.setdefault("objectType", "Activity")
-    return Response(json.dumps(body), media_type="application/json")
+        training_pb2.GetStatementsRequest(activity=activity_id, related_activities=True,
+                                          limit=ACTIVITY_MERGE_STATEMENTS), timeout=stubs.timeout)
+    body = xapi_canonical.merged_activity(activity_id, json.loads(reply.statements_json or "[]"))
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
 
 
 # --- statements --------------------------------------------------------------------------------
@@ -312,6 +423,9 @@ async def get_statements(request: Request, caller: XapiCaller, version: Version,
     else:
         more = f"/xapi/statements?more={reply.next_page_token}" if reply.next_page_token else ""
         body = '{"statements":' + reply.statements_json + ',"more":' + json.dumps(more) + "}"
+    if fmt == "canonical":
+        wanted = xapi_canonical.preferences(request.headers.get("accept-language", ""))
+        body = json.dumps(xapi_canonical.canonical(json.loads(body), wanted), ensure_ascii=False)
     if not with_attachments:
         return Response(body, media_type="application/json", headers=headers)
     boundary = uuid.uuid4().hex

@@ -25,7 +25,7 @@ from services.common.errors import (
 )
 from services.common.storage import object_key
 from services.training import recommended
-from services.training.lrs import documents, store
+from services.training.lrs import documents, signatures, store
 from services.training.lrs import statements as st
 from services.training.lrs.models import StatementAttachment
 
@@ -154,6 +154,9 @@ class LearningRecordRpcs:
         ids = [p.statement_id for p in prepared]
         if len(set(ids)) != len(ids):
             raise InvalidArgument.field("statements", "holds the same statement id twice")
+        parts = {hashlib.sha256(part.content).hexdigest(): part.content for part in request.attachments}
+        for i, item in enumerate(items):
+            signatures.check(item, parts, path="statement" if len(items) == 1 else f"statements[{i}]")
         await self._store_attachments(caller, prepared, request.attachments)
         outcomes = await self._write(caller, prepared)
         if any(o.status == store.CONFLICT for o in outcomes):
@@ -247,7 +250,8 @@ class LearningRecordRpcs:
         wanted: list[str] = []
         for s in statements:
             for a in list(s.get("attachments") or []) + list((s.get("object") or {}).get("attachments") or []):
-                if "fileUrl" not in a and a.get("sha2") not in wanted:
+                # an attachment with a fileUrl is returned too when its content was sent as a part
+                if a.get("sha2") and a.get("sha2") not in wanted:
                     wanted.append(a["sha2"])
         for sha in wanted:
             row = await session.get(StatementAttachment, (caller.tenant, sha))

@@ -23,7 +23,8 @@ def multipart(statements, parts: list[tuple[str, bytes, str]]) -> bytes:
 
 def with_attachment(content: bytes) -> dict:
     return statement(attachments=[{
-        "usageType": "http://adlnet.gov/expapi/attachments/signature", "display": {"en-US": "certificate"},
+        "usageType": "http://id.tincanapi.com/attachment/certificate-of-completion",
+        "display": {"en-US": "certificate"},
         "contentType": "text/plain", "length": len(content),
         "sha2": hashlib.sha256(content).hexdigest()}])
 

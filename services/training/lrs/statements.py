@@ -475,15 +475,39 @@ def joined(keys: list[str]) -> str:
     return "|" + "|".join(dict.fromkeys(keys)) + "|" if keys else ""
 
 
+_SECONDS = re.compile(r"(\d+)(?:\.(\d+))?S$")
+
+
+def _duration_to_hundredths(duration):
+    """xAPI 2.0.0 (Data 4.6): precision beyond 0.01 s is not part of a duration's comparison."""
+    if not isinstance(duration, str):
+        return duration
+    match = _SECONDS.search(duration)
+    if not match:
+        return duration
+    fraction = (match.group(2) or "")[:2].rstrip("0")
+    return duration[:match.start()] + match.group(1) + (f".{fraction}" if fraction else "") + "S"
+
+
+def _with_duration_compared(body: dict) -> dict:
+    result = body.get("result")
+    if isinstance(result, dict) and "duration" in result:
+        body = {**body, "result": {**result, "duration": _duration_to_hundredths(result["duration"])}}
+    obj = body.get("object")
+    if isinstance(obj, dict) and obj.get("objectType") == "SubStatement":
+        body = {**body, "object": _with_duration_compared(obj)}
+    return body
+
+
 def comparison_form(statement: dict) -> dict:
     """What two statements with the same id must share to be the same statement: everything but
-    the properties the LRS sets, ids in lower case, timestamps as instants."""
+    the properties the LRS sets, ids in lower case, timestamps as instants, durations to 0.01 s."""
     form = {k: v for k, v in statement.items() if k not in ("stored", "authority", "version")}
     form["id"] = str(form.get("id", "")).lower()
     if "timestamp" in form:
         parsed = parse_timestamp(form["timestamp"])
         form["timestamp"] = iso(parsed) if parsed else form["timestamp"]
-    return form
+    return _with_duration_compared(form)
 
 
 def canonical_json(value) -> str:
@@ -582,7 +606,7 @@ def ids_format(statement: dict) -> dict:
         obj = s.get("object") or {}
         kind = obj.get("objectType", "Activity")
         if kind == "Activity":
-            s["object"] = {"objectType": "Activity", "id": obj["id"]} if "objectType" in obj else {"id": obj["id"]}
+            s["object"] = {"id": obj["id"]}  # an Activity's identifier is its id alone
         elif kind in ("Agent", "Group"):
             s["object"] = agent(obj)
         elif kind == "SubStatement":
