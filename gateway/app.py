@@ -36,6 +36,7 @@ from gateway.routers import (
     users,
     xapi,
 )
+from gateway.routers import assessment_work as assessment_work_routes
 from gateway.routers import organisations as organisations_routes
 from gateway.routers import training_core as training_core_routes
 from services.common.auth import TokenValidator, validator_from_settings
@@ -101,6 +102,7 @@ def create_app(
     app.include_router(console.router)  # the operator web console (GW-5)
     app.include_router(training_core_routes.router)
     app.include_router(xapi.router)
+    app.include_router(assessment_work_routes.router)
     store = object_store(settings)
     if isinstance(store, LocalObjectStore):  # embedded mode: the gateway serves presigned URLs
         app.state.object_store = store

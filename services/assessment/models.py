@@ -29,3 +29,7 @@ class ActionPlan(Base):
     targets: Mapped[list[dict]] = mapped_column(JSON)
     implementation_plan_due: Mapped[date] = mapped_column(Date)
     annual_report_due: Mapped[str] = mapped_column(String(5))  # MM-DD
+
+
+# Tables of later slices live in their own modules; importing them registers them on Base.
+from services.assessment import models_filings, models_projects, models_rates  # noqa: E402,F401

@@ -12,5 +12,10 @@ async def seed(session: AsyncSession, *, demo: bool = False, settings=None) -> d
     for plan in ACTION_PLANS:
         if await session.get(ActionPlan, plan["id"]) is None:
             session.add(ActionPlan(**plan))
+    result: dict[str, int] = {"action_plans": len(ACTION_PLANS)}
+    if demo:  # embedded mode only (SPEC 7.6)
+        from services.assessment.demo import seed_demo
+
+        result.update(await seed_demo(session))
     await session.commit()
-    return {"action_plans": len(ACTION_PLANS)}
+    return result

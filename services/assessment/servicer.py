@@ -10,6 +10,12 @@ from prevention.sharing.v1 import sharing_pb2, sharing_pb2_grpc
 
 from services.assessment import service
 from services.assessment.models import ActionPlan
+from services.assessment.rpc_filings import FilingRpcs
+from services.assessment.rpc_projects import ProjectRpcs
+from services.assessment.rpc_rates import RateRpcs
+from services.assessment.rpc_records import RecordRpcs
+from services.assessment.rpc_scorecards import ScorecardRpcs
+from services.assessment.scorecards import IndicatorSource, NoExternalIndicators
 from services.common.channels import open_channel
 from services.common.clock import Clock, SystemClock
 from services.common.db import Database
@@ -34,11 +40,14 @@ def plan_to_proto(plan: ActionPlan) -> assessment_pb2.ActionPlan:
     )
 
 
-class AssessmentServicer(assessment_pb2_grpc.AssessmentServiceServicer):
-    def __init__(self, database: Database, sharing: sharing_pb2_grpc.SharingServiceStub, clock: Clock):
+class AssessmentServicer(ProjectRpcs, RateRpcs, FilingRpcs, ScorecardRpcs, RecordRpcs,
+                         assessment_pb2_grpc.AssessmentServiceServicer):
+    def __init__(self, database: Database, sharing: sharing_pb2_grpc.SharingServiceStub, clock: Clock,
+                 indicators: IndicatorSource | None = None):
         self.db = database
         self.sharing = sharing
         self.clock = clock
+        self.indicators = indicators or NoExternalIndicators()
 
     async def ListActionPlans(self, request, context):
         size = clamp_page_size(request.page_size)
@@ -66,14 +75,75 @@ class AssessmentServicer(assessment_pb2_grpc.AssessmentServiceServicer):
 POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
 
+def _service_token(identity_address: str, settings, tracer_provider, channels: list):
+    """The assessment service's own identity for the filing-reminder job (no caller token there):
+    its client-credentials client (services/common/service_clients.py), seeded by identity."""
+    from prevention.identity.v1 import identity_pb2_grpc
+
+    from services.common.service_clients import (
+        ServiceTokens,
+        identity_token_issuer,
+        service_client_id,
+        service_client_secret,
+    )
+
+    identity = open_channel(identity_address, default_timeout=settings.grpc_default_timeout_seconds,
+                            tracer_provider=tracer_provider, tls=tls_files(settings))
+    channels.append(identity)
+    tokens = ServiceTokens(client_id=service_client_id("assessment"),
+                           client_secret=service_client_secret(settings.data_dir, "assessment"),
+                           issue=identity_token_issuer(identity_pb2_grpc.IdentityServiceStub(identity)))
+    return tokens.token
+
+
 def build(*, database: Database, addresses: dict[str, str], settings, tracer_provider=None,
-          clock: Clock | None = None, **_) -> Registration:
+          clock: Clock | None = None, notify_token=None, indicator_source: IndicatorSource | None = None,
+          **_) -> Registration:
+    """``notify_token``: an async callable giving the bearer token for identity's Notify in the
+    filing-reminder job (the platform's service identity, wired by the integrator); without it
+    the job is not started. ``indicator_source``: the scorecards' external indicators (sharing,
+    training); the integrator passes the gRPC implementation here."""
+    clock = clock or SystemClock()
     channel = open_channel(addresses["sharing"], default_timeout=settings.grpc_default_timeout_seconds,
                            tracer_provider=tracer_provider, tls=tls_files(settings))
-    servicer = AssessmentServicer(database, sharing_pb2_grpc.SharingServiceStub(channel), clock or SystemClock())
+    channels = [channel]
+    background = []
+    if notify_token is None and "identity" in addresses and getattr(settings, "data_dir", None) is not None:
+        notify_token = _service_token(addresses["identity"], settings, tracer_provider, channels)
+    if indicator_source is None and "training" in addresses:
+        from prevention.training.v1 import training_pb2_grpc
+
+        from services.assessment.indicators_grpc import GrpcIndicatorSource
+
+        training = open_channel(addresses["training"], default_timeout=settings.grpc_default_timeout_seconds,
+                                tracer_provider=tracer_provider, tls=tls_files(settings))
+        channels.append(training)
+        indicator_source = GrpcIndicatorSource(sharing_pb2_grpc.SharingServiceStub(channel),
+                                               training_pb2_grpc.TrainingServiceStub(training))
+    if notify_token is not None and "identity" in addresses:
+        from prevention.identity.v1 import identity_pb2_grpc
+
+        from services.assessment.filings import reminder_background
+        from services.assessment.notify import IdentityNotifier
+        from services.common.lease import leader_lock
+
+        identity = open_channel(addresses["identity"], default_timeout=settings.grpc_default_timeout_seconds,
+                                tracer_provider=tracer_provider, tls=tls_files(settings))
+        channels.append(identity)
+        background.append(reminder_background(
+            sessionmaker=database.sessionmaker, clock=clock, lock=leader_lock(settings, "assessment-filing-reminders"),
+            notifier=IdentityNotifier(identity_pb2_grpc.IdentityServiceStub(identity), notify_token)))
+    if settings is not None and getattr(settings, "data_dir", None) is not None:
+        from services.assessment.records import purge_background
+        from services.common.lease import leader_lock
+
+        background.append(purge_background(sessionmaker=database.sessionmaker, clock=clock,
+                                           lock=leader_lock(settings, "assessment-retention-purge")))
+    servicer = AssessmentServicer(database, sharing_pb2_grpc.SharingServiceStub(channel), clock, indicator_source)
     return Registration(
         add_to_server=lambda server: assessment_pb2_grpc.add_AssessmentServiceServicer_to_server(servicer, server),
         service_names=[assessment_pb2.DESCRIPTOR.services_by_name["AssessmentService"].full_name],
         policy=Policy.load(POLICY_FILE),
-        channels=[channel],
+        channels=channels,
+        background=background,
     )

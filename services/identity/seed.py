@@ -82,7 +82,8 @@ async def _demo(session: AsyncSession, keyring: PiiKeyring) -> list[str]:
 # Service identities for scheduled work (services/common/service_clients.py): tenant 100000 with
 # the least role the work needs. sharing: its rectification deadline job calls Notify, which admits
 # operators and department liaisons; a liaison of tenant 100000 reaches every province's users.
-SERVICE_CLIENTS: dict[str, list[str]] = {"sharing": ["department_liaison"]}
+# assessment: its filing-reminder job calls Notify for the provinces' operators, likewise.
+SERVICE_CLIENTS: dict[str, list[str]] = {"sharing": ["department_liaison"], "assessment": ["department_liaison"]}
 
 
 async def _service_clients(session: AsyncSession, settings) -> int:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.common.clock import Clock, as_utc, cst_date
 from services.common.errors import Unavailable
 from services.common.scheduler import Job, LeaderLock, Scheduler
+from services.common.service_clients import ServiceTokens, identity_token_issuer  # noqa: F401  (re-exported)
 from services.sharing import rectification
 from services.sharing.rectification_models import RectificationDispatch, RectificationNotice
 
@@ -52,42 +52,12 @@ log = logging.getLogger(__name__)
 JOB_NAME = "rectification-deadlines"
 JOB_INTERVAL = timedelta(minutes=10)
 NOTIFY_TIMEOUT_SECONDS = 5.0
-TOKEN_TIMEOUT_SECONDS = 5.0
-TOKEN_REFRESH_MARGIN_SECONDS = 60
 PERMANENT_CODES = frozenset({grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT})
 SERVICE_SUBJECT = "sharing-scheduler"  # the actor of transitions the job makes (no user did them)
 REMINDER_3D, REMINDER_1D, ESCALATION = "reminder_3d", "reminder_1d", "escalation"
 # Notification kinds in identity's inboxes (UPPER_SNAKE).
 KINDS = {REMINDER_3D: "RECTIFICATION_DUE_IN_3_DAYS", REMINDER_1D: "RECTIFICATION_DUE_IN_1_DAY",
          ESCALATION: "RECTIFICATION_OVERDUE"}
-
-
-class ServiceTokens:
-    """Access tokens of the service's own API client (client_credentials), cached until shortly
-    before they expire. ``issue`` is identity's IssueToken RPC (or a stand-in in tests)."""
-
-    def __init__(self, *, client_id: str, client_secret: str, issue: Callable[..., Awaitable],
-                 monotonic: Callable[[], float] = time.monotonic):
-        self._client_id, self._secret, self._issue, self._monotonic = client_id, client_secret, issue, monotonic
-        self._token, self._until = "", 0.0
-        self._lock = asyncio.Lock()
-
-    async def token(self) -> str:
-        async with self._lock:
-            if self._token and self._monotonic() < self._until:
-                return self._token
-            if not self._client_id or not self._secret:
-                raise Unavailable("the sharing service has no API client configured "
-                                  "(PREVENTION_SHARING_SERVICE_CLIENT_ID/_SECRET)", reason="SERVICE_TOKEN_UNAVAILABLE")
-            try:
-                response = await self._issue(grant_type="client_credentials", client_id=self._client_id,
-                                             client_secret=self._secret)
-            except Exception as error:
-                raise Unavailable(f"the token endpoint refused the sharing service's client: {type(error).__name__}",
-                                  reason="SERVICE_TOKEN_UNAVAILABLE") from error
-            self._token = response.access_token
-            self._until = self._monotonic() + max(response.expires_in - TOKEN_REFRESH_MARGIN_SECONDS, 0)
-            return self._token
 
 
 @dataclass(frozen=True)
@@ -131,16 +101,6 @@ def identity_notifier(identity_stub) -> Notifier:
             raise
 
     return notify
-
-
-def identity_token_issuer(identity_stub) -> Callable[..., Awaitable]:
-    from prevention.identity.v1 import identity_pb2
-
-    async def issue(**fields):
-        return await identity_stub.IssueToken(identity_pb2.IssueTokenRequest(**fields),
-                                              timeout=TOKEN_TIMEOUT_SECONDS)
-
-    return issue
 
 
 def announcements(row: RectificationNotice, kind: str) -> list[Announcement]:

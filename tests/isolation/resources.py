@@ -608,3 +608,7 @@ SAMPLES.update({
 })
 SAMPLES["POST /v1/exposure:import"] = Sample(body=dict, files=lambda: {"file": (
     "exposure.csv", b"industry_code,year,insured_persons,hours_worked\r\nC26,2025,120000,\r\n", "text/csv")})
+# -- assessment (issue 6): samples live in their own module ---------------------------------------
+from tests.isolation.assessment_samples import ASSESSMENT_SAMPLES  # noqa: E402
+
+SAMPLES.update(ASSESSMENT_SAMPLES)

@@ -1,0 +1,172 @@
+"""Request bodies of the assessment routes (projects, budget, experts, rates, filings,
+scorecards, records). Field names are the proto's, so ``to_proto`` is a direct mapping; responses
+are the proto messages in the proto3 JSON mapping with the proto's field names (int64 amounts in
+fen are strings there, as proto3 JSON prescribes)."""
+
+from __future__ import annotations
+
+from google.protobuf import json_format
+from pydantic import Field
+
+from gateway.schemas.common import Strict
+
+DATE = {"min_length": 10, "max_length": 10, "json_schema_extra": {"pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}}
+DECIMAL = {"max_length": 24, "json_schema_extra": {"pattern": r"^-?\d+(\.\d+)?$"}}
+REGION = {"min_length": 6, "max_length": 6, "json_schema_extra": {"pattern": r"^[1-9]\d{5}$"}}
+ORG = {"max_length": 128, "json_schema_extra": {"pattern": r"^organisations/[A-Za-z0-9_-]{1,64}$"}}
+OBJECT = {"max_length": 256}
+
+
+class ProtoBody(Strict):
+    def to_proto(self, message):
+        return json_format.ParseDict(self.model_dump(exclude_none=True), message)
+
+
+class ProjectCallIn(ProtoBody):
+    title: str = Field(min_length=1, max_length=200)
+    year: int = Field(ge=2000, le=2100)
+    guideline_object: str = Field(**OBJECT, description="<tenant>/assessment/guideline/<id>")
+    template_form_object: str = Field(**OBJECT, description="<tenant>/assessment/template_form/<id>")
+    closes_on: str = Field(**DATE)
+
+
+class DocumentIn(ProtoBody):
+    kind: str = Field(max_length=32, description="application_form, feasibility_report, implementation_plan, "
+                                                 "cost_estimate or qualification")
+    object_key: str = Field(**OBJECT, description="<tenant>/assessment/project_document/<id>")
+
+
+class MilestoneIn(ProtoBody):
+    title: str = Field(min_length=1, max_length=200)
+    due_date: str = Field(**DATE)
+
+
+class ProjectIn(ProtoBody):
+    call: str = Field(max_length=64, description="projectCalls/{id}")
+    title: str = Field(min_length=1, max_length=200)
+    beneficiary_employer: str = Field(default="", max_length=128)
+    pooling_region: str = Field(default="", max_length=6)
+    category: str = Field(max_length=16, description="publicity, training or other")
+    requested_budget_fen: int = Field(ge=0, le=10**15)
+    planned_start: str = Field(**DATE)
+    planned_end: str = Field(**DATE)
+    documents: list[DocumentIn] = Field(max_length=20)
+    milestones: list[MilestoneIn] = Field(default_factory=list, max_length=50)
+
+
+class ApprovalIn(ProtoBody):
+    budget_fen: int = Field(ge=0, le=10**15)
+    start_date: str = Field(**DATE)
+    end_date: str = Field(**DATE)
+
+
+class TransitionIn(ProtoBody):
+    action: str = Field(max_length=32, description="start_review, withdraw, reject, approve, start, record_check, "
+                                                   "request_acceptance, terminate, pass_acceptance, fail_acceptance")
+    reason: str = Field(default="", max_length=2000)
+    approval: ApprovalIn | None = None
+
+
+class DrawIn(ProtoBody):
+    count: int = Field(ge=1, le=25)
+    specialty: str = Field(default="", max_length=32)
+
+
+class ExpertReviewIn(ProtoBody):
+    score: int = Field(ge=0, le=100)
+    recommendation: str = Field(max_length=8, description="approve or reject")
+    opinion: str = Field(min_length=1, max_length=5000)
+
+
+class FundIncomeIn(ProtoBody):
+    pooling_region: str = Field(max_length=6)
+    year: int = Field(ge=0, le=9999)
+    premium_income_fen: int = Field(ge=-(2**63), le=2**63 - 1)
+
+
+class FundIncomeImport(ProtoBody):
+    rows: list[FundIncomeIn] = Field(min_length=1, max_length=1000)
+
+
+class BudgetSettingsIn(ProtoBody):
+    cap_rate: str = Field(**DECIMAL, description="share of the previous year's premium income, e.g. 0.03")
+
+
+class ExpertIn(ProtoBody):
+    display_name: str = Field(min_length=1, max_length=100)
+    specialties: list[str] = Field(min_length=1, max_length=3)
+    region_code: str = Field(**REGION)
+    employer: str = Field(**ORG)
+    user_subject: str = Field(default="", max_length=128)
+
+
+class RateInputIn(ProtoBody):
+    pooling_region: str = Field(max_length=6)
+    employer: str = Field(max_length=18, description="USCC")
+    year: int = Field(ge=0, le=9999)
+    risk_class: int = Field(ge=0, le=99)
+    premiums_paid_fen: int = Field(ge=0, le=2**63 - 1)
+    benefits_paid_fen: int = Field(ge=0, le=2**63 - 1)
+    injuries: int = Field(default=0, ge=0, le=10**6)
+    fatal_accidents: int = Field(default=0, ge=0, le=10**6)
+    hazard_level: str = Field(default="low", max_length=8)
+    months_insured: int = Field(default=12, ge=1, le=12)
+
+
+class RateInputImport(ProtoBody):
+    rows: list[RateInputIn] = Field(min_length=1, max_length=10_000)
+
+
+class RuleSetIn(ProtoBody):
+    pooling_region: str = Field(**REGION)
+    parameters: dict[str, str] = Field(default_factory=dict, max_length=20)
+
+
+class RateRunIn(ProtoBody):
+    pooling_region: str = Field(**REGION)
+    cycle_end_year: int = Field(ge=0, le=9999)
+    max_batches: int = Field(default=0, ge=0, le=10**6)
+    batch_size: int = Field(default=0, ge=0, le=10_000)
+
+
+class ResumeIn(ProtoBody):
+    max_batches: int = Field(default=0, ge=0, le=10**6)
+    batch_size: int = Field(default=0, ge=0, le=10_000)
+
+
+class FilingIn(ProtoBody):
+    kind: str = Field(max_length=24, description="implementation_plan or annual_report")
+    year: int = Field(default=0, ge=0, le=2100)
+    document_object: str = Field(**OBJECT, description="<tenant>/assessment/filing/<id>")
+    summary: str = Field(default="", max_length=10_000)
+
+
+class FilingReviewIn(ProtoBody):
+    decision: str = Field(max_length=16, description="acknowledge or return")
+    reason: str = Field(default="", max_length=2000)
+
+
+class IndicatorConfigIn(ProtoBody):
+    indicator: str = Field(max_length=48)
+    floor: str = Field(**DECIMAL)
+    target: str = Field(**DECIMAL)
+    weight: str = Field(**DECIMAL)
+
+
+class ScorecardConfigIn(ProtoBody):
+    indicators: list[IndicatorConfigIn] = Field(min_length=1, max_length=10)
+
+
+class GoodPracticeCaseIn(ProtoBody):
+    title: str = Field(min_length=1, max_length=200)
+    summary: str = Field(min_length=1, max_length=20_000)
+    industry_code: str = Field(default="", max_length=8)
+    year: int = Field(ge=2000, le=2100)
+
+
+class RewardPenaltyIn(ProtoBody):
+    organisation: str = Field(**ORG)
+    kind: str = Field(max_length=8, description="reward or penalty")
+    reason: str = Field(min_length=1, max_length=5000)
+    amount_fen: int = Field(default=0, ge=0, le=10**15)
+    decided_on: str = Field(**DATE)
