@@ -23,7 +23,7 @@ from services.common.db import Database
 from services.common.settings import PlatformSettings
 from services.identity import seed as identity_seed
 from tests.browser.conftest_names import BEIJING, MINISTRY, TIANJIN
-from tests.browser.seed_pages import seed_pages
+from tests.browser.seed_pages import seed_assessment, seed_pages
 from tests.support.platform import ServedGateway, free_port, start_services
 
 CHROMIUM = Path(os.environ.get("PREVENTION_CHROMIUM", "/usr/bin/chromium"))
@@ -115,6 +115,7 @@ async def _seed_data(p: ConsolePlatform) -> None:
                                      headers=headers)
         assert voided.status_code == 200, voided.text
     await seed_pages(p)
+    await seed_assessment(p)
     ministry = await p.token(MINISTRY)
     async with grpc.aio.insecure_channel(p.addresses["identity"]) as channel:
         stub = identity_pb2_grpc.IdentityServiceStub(channel)

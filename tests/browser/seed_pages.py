@@ -47,3 +47,73 @@ async def seed_pages(p) -> None:
         "employer": f"organisations/{uuid.uuid4().hex}", "source": f"hazardReports/{uuid.uuid4().hex}",
         "source_type": "hazard_report", "required_action": "更换冲压设备防护罩", "deadline_date": deadline})
     assert response.status_code == 201, response.text
+
+
+REGION = "110105"  # a Beijing pooling region: its projects' budget and its premium-rate run
+SEEDED: dict[str, str] = {}
+DOCUMENTS = ("application_form", "feasibility_report", "implementation_plan", "cost_estimate", "qualification")
+
+
+async def _ok(response, status: int = 200) -> dict:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def seed_assessment(p) -> None:
+    """Filings (Beijing's acknowledged, Tianjin's awaiting acknowledgement), a Beijing project
+    approved against its region's cap and one submitted, and a finished premium-rate run."""
+    from tests.isolation.resources import harness_uscc
+
+    year = datetime.now(UTC).year
+    beijing = {"Authorization": f"Bearer {await p.token(BEIJING)}"}
+    tianjin = {"Authorization": f"Bearer {await p.token(TIANJIN)}"}
+    ministry = {"Authorization": f"Bearer {await p.token('demo-ministry')}"}
+    for headers, tenant in ((beijing, "110000"), (tianjin, "120000")):
+        filing = await _ok(await p.client.post("/v1/filings", headers=headers, json={
+            "kind": "implementation_plan", "document_object": f"{tenant}/assessment/filing/plan",
+            "summary": "实施方案"}), 201)
+        if tenant == "110000":
+            await _ok(await p.client.post(f"/v1/{filing['name']}/review", headers=ministry,
+                                          json={"decision": "acknowledge"}))
+
+    # An employer officer of a Beijing employer applies; the province approves one project.
+    employer = await _ok(await p.client.post("/v1/organisations", headers=beijing, json={
+        "type": "employer", "display_name": f"浏览器测试企业 {uuid.uuid4().hex[:6]}",
+        "employer": {"uscc": harness_uscc(), "industry_code": "C2611", "risk_class": 3, "headcount": 10,
+                     "insured_headcount": 8, "pooling_region_code": "110000"}}), 201)
+    username, password = f"browser-{uuid.uuid4().hex[:10]}", f"pw-{uuid.uuid4().hex}"
+    await _ok(await p.client.post("/v1/users", headers=beijing, json={
+        "username": username, "display_name": "Browser Applicant", "roles": ["employer_officer"],
+        "password": password, "organisation": f"organisations/{employer['id']}"}), 201)
+    token = await _ok(await p.client.post("/realms/prevention/protocol/openid-connect/token", data={
+        "grant_type": "password", "client_id": "prevention-console", "username": username, "password": password}))
+    applicant = {"Authorization": f"Bearer {token['access_token']}"}
+    await _ok(await p.client.post("/v1/fund-incomes", headers=beijing, json={"rows": [
+        {"pooling_region": REGION, "year": year - 1, "premium_income_fen": 10**12}]}))
+    call = await _ok(await p.client.post("/v1/project-calls", headers=beijing, json={
+        "title": "工伤预防项目", "year": year, "closes_on": "2099-12-31",
+        "guideline_object": "110000/assessment/guideline/g1",
+        "template_form_object": "110000/assessment/template_form/t1"}), 201)
+    names = []
+    for title in ("粉尘培训", "噪声宣传"):
+        project = await _ok(await p.client.post("/v1/projects", headers=applicant, json={
+            "call": call["name"], "title": title, "category": "training", "pooling_region": REGION,
+            "requested_budget_fen": 100_000_00, "planned_start": f"{year}-03-01", "planned_end": f"{year + 1}-02-28",
+            "documents": [{"kind": k, "object_key": f"110000/assessment/project_document/{k}"} for k in DOCUMENTS]}),
+            201)
+        names.append(project["name"])
+    for step in ({"action": "start_review"},
+                 {"action": "approve", "approval": {"budget_fen": 80_000_00, "start_date": f"{year}-03-01",
+                                                    "end_date": f"{year + 1}-02-28"}}):
+        await _ok(await p.client.post(f"/v1/{names[0]}/transitions", headers=beijing, json=step))
+
+    # A premium-rate run over two employers in the region.
+    rows = "".join(f"{harness_uscc()},{year - 1},5,1000000,{benefits},1,0\r\n" for benefits in (4000000, 100000))
+    csv = "employer,year,risk_class,premiums_paid_fen,benefits_paid_fen,injuries,fatal_accidents\r\n" + rows
+    imported = await _ok(await p.client.post("/v1/rate-inputs/import", headers=beijing, data={"pooling_region": REGION},
+                                             files={"file": ("inputs.csv", csv.encode("utf-8"), "text/csv")}))
+    assert imported["imported"] == 2, imported
+    run = await _ok(await p.client.post("/v1/rate-runs", headers=beijing,
+                                        json={"pooling_region": REGION, "cycle_end_year": year - 1}), 201)
+    assert run["state"] == "completed", run
+    SEEDED["rate_run"] = run["name"].removeprefix("rateRuns/")

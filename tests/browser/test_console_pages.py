@@ -13,13 +13,20 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.browser.conftest_names import BEIJING, MINISTRY
+from tests.browser.seed_pages import REGION, SEEDED
 from tests.browser.test_console import DESKTOP, PHONE, no_horizontal_scroll, shot, sign_in
 
 PAGES = {
     "overview": ("全国概览", "#overview-incidence-table"),
     "province": ("省级视图", "#province-closure"),
     "coverage": ("培训覆盖", "#coverage-summary"),
+    "filings": ("报送", "#filings-table, [data-page=filings] [data-state=empty]"),
+    "projects": ("项目与预算", "#projects-table, [data-page=projects] [data-state=empty]"),
+    "rates": ("费率浮动", "#rate-run-form"),
 }
+FILING_STATUSES = ["submitted", "acknowledged", "returned", "overdue"]
+PROJECT_STATES = ["submitted", "under_review", "approved", "in_progress", "acceptance", "completed", "failed",
+                  "rejected", "withdrawn"]
 STATES = ["issued", "responded", "returned", "escalated", "closed"]
 
 
@@ -151,12 +158,16 @@ async def test_provincial_operator_pages_show_and_request_only_its_province(cons
 
     text = await page.locator("main").inner_text()
     assert "天津" not in text and "Tianjin" not in text
-    for name in ("overview", "province"):
+
+    await check_assessment_pages(p, page, BEIJING, artifacts)
+    for name in ("overview", "province", "filings", "projects"):
         await open_page(page, name)
         text = await page.locator("main").inner_text()
         assert "天津" not in text and "120000" not in text
     allowed = {"/v1/accidents", "/v1/notifications", "/v1/tenants/110000", "/v1/analytics/incidence",
-               "/v1/rectification-closure", "/v1/rectification-notices", "/v1/coverage"}
+               "/v1/rectification-closure", "/v1/rectification-notices", "/v1/coverage", "/v1/filings",
+               "/v1/overdue-filings", "/v1/projects", "/v1/budget-status", f"/v1/rate-runs/{SEEDED['rate_run']}",
+               f"/v1/rate-runs/{SEEDED['rate_run']}/results"}
     for url in s.api_requests():
         parts = urlsplit(url)
         assert parts.path in allowed, url
@@ -197,6 +208,60 @@ async def test_analytics_pages_do_not_scroll_horizontally(console_platform, chro
             assert await no_horizontal_scroll(s.page), name
             await shot(s.page, artifacts, f"{user}-{name}-{size}")
         await s.page.locator("#language").click()
-        await s.page.get_by_role("heading", name="Training coverage of key personnel").wait_for()
-        assert await no_horizontal_scroll(s.page), "coverage in English"
+        await s.page.get_by_role("heading", name="Premium-rate results: tier distribution").wait_for()
+        assert await no_horizontal_scroll(s.page), "the last page in English"
         await s.page.close()
+
+
+async def all_items(p, user: str, path: str, key: str) -> list[dict]:
+    token, items = "", []
+    while True:
+        page = await p.get(user, path, page_size=100, **({"page_token": token} if token else {}))
+        items += page[key]
+        token = page.get("next_page_token", "")
+        if not token:
+            return items
+
+
+async def check_assessment_pages(p, page, user: str, artifacts) -> None:
+    """Filings, projects with budget, and the rate run's tiers: drawn = the REST API's figures."""
+    who = "ministry" if user == MINISTRY else "beijing"
+    await open_page(page, "filings")
+    filings = await all_items(p, user, "/v1/filings", "filings")
+    overdue = (await p.get(user, "/v1/overdue-filings"))["overdue_filings"]
+    counts = [len(overdue) if s == "overdue" else sum(f["state"] == s for f in filings) for s in FILING_STATUSES]
+    assert await series(page, "filings-chart") == {"filings": counts}
+    assert await page.locator("#filings-overdue-table tbody tr").count() == len(overdue)
+    tenants = {f["tenant_code"] for f in filings} | {f["tenant_code"] for f in overdue}
+    assert tenants == ({"110000"} if user == BEIJING else tenants) and "110000" in tenants
+    await shot(page, artifacts, f"{who}-filings")
+
+    await open_page(page, "projects")
+    projects = await all_items(p, user, "/v1/projects", "projects")
+    assert await series(page, "projects-chart") == {"projects": [sum(x["state"] == s for x in projects)
+                                                                  for s in PROJECT_STATES]}
+    budget = await p.get(user, "/v1/budget-status", pooling_region=REGION, year=datetime.now(UTC).year)
+    assert await series(page, "budget-chart") == {"approved": [int(budget["approved_fen"]) / 100],
+                                                  "cap": [int(budget["cap_fen"]) / 100]}
+    assert int(budget["approved_fen"]) == 80_000_00
+    await shot(page, artifacts, f"{who}-projects")
+
+    await open_page(page, "rates")
+    await page.get_by_label("测算编号").fill("not-a-run")
+    await page.get_by_role("button", name="查看").click()
+    assert "32" in await page.locator("[data-state=invalid]").inner_text()
+    await page.get_by_label("测算编号").fill(SEEDED["rate_run"])
+    await page.get_by_role("button", name="查看").click()
+    await page.locator("#rates-table").wait_for()
+    results = await all_items(p, user, f"/v1/rate-runs/{SEEDED['rate_run']}/results", "rate_results")
+    tiers = sorted({r["tier"] for r in results}, key=lambda x: float(x.rstrip("%")))
+    assert len(results) == 2
+    assert await series(page, "rates-chart") == {"tiers": [sum(r["tier"] == x for r in results) for x in tiers]}
+    assert await axis(page, "rates-chart", "xAxis") == tiers
+    await shot(page, artifacts, f"{who}-rates")
+
+
+async def test_ministry_assessment_pages_match_the_api(console_platform, chromium, artifacts):
+    s = await sign_in(chromium, console_platform, MINISTRY)
+    await check_assessment_pages(console_platform, s.page, MINISTRY, artifacts)
+    assert s.errors == []
