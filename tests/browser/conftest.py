@@ -22,13 +22,14 @@ from gateway.app import create_app
 from services.common.db import Database
 from services.common.settings import PlatformSettings
 from services.identity import seed as identity_seed
+from tests.browser.conftest_names import BEIJING, MINISTRY, TIANJIN
+from tests.browser.seed_pages import seed_assessment, seed_pages
 from tests.support.platform import ServedGateway, free_port, start_services
 
 CHROMIUM = Path(os.environ.get("PREVENTION_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "artifacts" / "browser"
-MINISTRY, BEIJING, TIANJIN = "demo-ministry", "demo-beijing-operator", "demo-tianjin-operator"
 TOKEN = "/realms/prevention/protocol/openid-connect/token"
 
 
@@ -113,6 +114,8 @@ async def _seed_data(p: ConsolePlatform) -> None:
         voided = await p.client.post(f"/v1/accidents/{created.json()['id']}/void", json={"reason": "duplicate"},
                                      headers=headers)
         assert voided.status_code == 200, voided.text
+    await seed_pages(p)
+    await seed_assessment(p)
     ministry = await p.token(MINISTRY)
     async with grpc.aio.insecure_channel(p.addresses["identity"]) as channel:
         stub = identity_pb2_grpc.IdentityServiceStub(channel)

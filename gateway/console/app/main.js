@@ -4,11 +4,21 @@ import { locale, setLocale, t } from './i18n.js';
 import { h } from './dom.js';
 import { renderInbox } from './inbox.js';
 import { renderAccidents } from './accidents.js';
+import { renderOverview } from './overview.js';
+import { renderProvince } from './province.js';
+import { renderCoverage } from './coverage.js';
+import { renderFilings, renderProjects, renderRates } from './assessment.js';
 
 const OPERATOR_ROLES = ['ministry_operator', 'provincial_operator'];
 const PAGES = [
   { hash: '#/inbox', label: 'nav.inbox', render: renderInbox, roles: null },
   { hash: '#/accidents', label: 'nav.accidents', render: renderAccidents, roles: OPERATOR_ROLES },
+  { hash: '#/overview', label: 'nav.overview', render: renderOverview, roles: OPERATOR_ROLES },
+  { hash: '#/province', label: 'nav.province', render: renderProvince, roles: OPERATOR_ROLES },
+  { hash: '#/coverage', label: 'nav.coverage', render: renderCoverage, roles: OPERATOR_ROLES },
+  { hash: '#/filings', label: 'nav.filings', render: renderFilings, roles: OPERATOR_ROLES },
+  { hash: '#/projects', label: 'nav.projects', render: renderProjects, roles: OPERATOR_ROLES },
+  { hash: '#/rates', label: 'nav.rates', render: renderRates, roles: OPERATOR_ROLES },
 ];
 // Charts by element id, for diagnostics and the browser tests (reading what is drawn).
 const charts = new Map();
