@@ -48,8 +48,9 @@ __all__ = [
 
 MANIFEST = "manifest.json"
 FORMAT = "prevention-embedded-backup/1"
-# service-client-sharing.secret: the sharing service's API client secret (services/common/service_clients.py).
-KEY_FILES = ("pii-keys.json", "object-url.key", "service-client-sharing.secret")
+# service-client-<service>.secret: the API client secrets of the services that run scheduled work
+# (services/common/service_clients.py; sharing and assessment).
+KEY_FILES = ("pii-keys.json", "object-url.key", "service-client-sharing.secret", "service-client-assessment.secret")
 POSTGRES_MESSAGE = (
     "{service} uses PostgreSQL (distributed mode): `prevention backup` covers embedded mode only. "
     "Back up PostgreSQL with pg_basebackup plus WAL archiving (point-in-time recovery) and "
