@@ -36,10 +36,12 @@ from tests.gateway.helpers import bearer
 
 # Code on other threads (the services, the app's event loop) touches the global `random` module
 # while hypothesis draws; that does not affect the drawn cases.
-pytestmark = pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
+# Generated input is fuzzing: it runs once, in the SQLite pass of .ci/run (marker `fuzz`).
+pytestmark = [pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies"),
+              pytest.mark.fuzz]
 
 SEED = 20250601
-MAX_EXAMPLES = 30
+MAX_EXAMPLES = 20
 
 
 @pytest.fixture(scope="session")
