@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 from google.protobuf import json_format
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from gateway.schemas.common import Strict
 
@@ -30,6 +30,9 @@ Action = Literal["start_review", "withdraw", "reject", "approve", "start", "reco
 
 
 class ProtoBody(Strict):
+    # No coercion: `false` is not the number 0 nor "1" a year (schemathesis negative cases, S15).
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     def to_proto(self, message):
         return json_format.ParseDict(self.model_dump(exclude_none=True), message)
 
