@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 from google.protobuf import json_format
-from pydantic import ConfigDict, Field
+from pydantic import Field, field_validator
 
 from gateway.schemas.common import Strict
 
@@ -30,8 +30,14 @@ Action = Literal["start_review", "withdraw", "reject", "approve", "start", "reco
 
 
 class ProtoBody(Strict):
-    # No coercion: `false` is not the number 0 nor "1" a year (schemathesis negative cases, S15).
-    model_config = ConfigDict(extra="forbid", strict=True)
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value, info):
+        """`false` is not the amount 0 nor "2025" a year (pydantic's lax mode coerces both; a JSON
+        number such as 2025.0 stays a valid integer). Found by schemathesis (RELIABILITY S15)."""
+        if cls.model_fields[info.field_name].annotation in (int, "int") and isinstance(value, bool | str):
+            raise ValueError("must be a JSON number")
+        return value
 
     def to_proto(self, message):
         return json_format.ParseDict(self.model_dump(exclude_none=True), message)
@@ -97,7 +103,7 @@ class ExpertReviewIn(ProtoBody):
 class FundIncomeIn(ProtoBody):
     pooling_region: str = Field(max_length=6)
     year: int = Field(ge=0, le=9999)
-    premium_income_fen: int = Field(ge=-(2**63), le=2**63 - 1)
+    premium_income_fen: int = Field(ge=0, le=10**16)
 
 
 class FundIncomeImport(ProtoBody):
@@ -122,8 +128,8 @@ class RateInputIn(ProtoBody):
     employer: str = Field(max_length=18, description="USCC")
     year: int = Field(ge=0, le=9999)
     risk_class: int = Field(ge=0, le=99)
-    premiums_paid_fen: int = Field(ge=0, le=2**63 - 1)
-    benefits_paid_fen: int = Field(ge=0, le=2**63 - 1)
+    premiums_paid_fen: int = Field(ge=0, le=10**15)
+    benefits_paid_fen: int = Field(ge=0, le=10**15)
     injuries: int = Field(default=0, ge=0, le=10**6)
     fatal_accidents: int = Field(default=0, ge=0, le=10**6)
     hazard_level: Literal["low", "medium", "high"] = "low"
