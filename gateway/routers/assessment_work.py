@@ -37,6 +37,7 @@ from gateway.schemas.assessment_work import (
 router = APIRouter(prefix="/v1", tags=["assessment"], responses=ERROR_RESPONSES)
 Hex = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 Region = Annotated[str, Path(pattern=r"^[1-9][0-9]{5}$")]
+Province = Annotated[str, Path(pattern=r"^[1-9][0-9]0000$")]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 Json = dict[str, Any]
 PROJECT_STATES = ("submitted", "under_review", "approved", "in_progress", "acceptance", "completed", "failed",
@@ -138,13 +139,13 @@ async def import_fund_income(body: FundIncomeImport, caller: CurrentCaller, back
 
 
 @router.get("/budget-settings/{province}")
-async def get_budget_settings(province: Region, caller: CurrentCaller, backends: BackendsDep) -> Json:
+async def get_budget_settings(province: Province, caller: CurrentCaller, backends: BackendsDep) -> Json:
     return out((await backends.assessment.GetBudgetSettings(projects_pb2.GetBudgetSettingsRequest(
         name=f"budgetSettings/{province}"), timeout=backends.timeout)).budget_settings)
 
 
 @router.patch("/budget-settings/{province}")
-async def update_budget_settings(province: Region, body: BudgetSettingsIn, caller: CurrentCaller,
+async def update_budget_settings(province: Province, body: BudgetSettingsIn, caller: CurrentCaller,
                                  backends: BackendsDep) -> Json:
     return out((await backends.assessment.UpdateBudgetSettings(projects_pb2.UpdateBudgetSettingsRequest(
         budget_settings=projects_pb2.BudgetSettings(name=f"budgetSettings/{province}", cap_rate=body.cap_rate)),

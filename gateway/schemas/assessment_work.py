@@ -5,8 +5,10 @@ fen are strings there, as proto3 JSON prescribes)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from google.protobuf import json_format
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from gateway.schemas.common import Strict
 
@@ -15,15 +17,34 @@ DECIMAL = {"max_length": 24, "json_schema_extra": {"pattern": r"^-?\d+(\.\d+)?$"
 REGION = {"min_length": 6, "max_length": 6, "json_schema_extra": {"pattern": r"^[1-9]\d{5}$"}}
 ORG = {"max_length": 128, "json_schema_extra": {"pattern": r"^organisations/[A-Za-z0-9_-]{1,64}$"}}
 OBJECT = {"max_length": 256}
+# The service strips text and refuses what is then empty; the schema says so (RELIABILITY S15).
+NOT_BLANK = {"json_schema_extra": {"pattern": r"\S"}}
+# Enumerations the service checks (services/assessment/*.py): the contract names the values.
+DocumentKind = Literal["application_form", "feasibility_report", "implementation_plan", "cost_estimate",
+                       "qualification"]
+Specialty = Literal["work_injury_prevention", "work_safety", "occupational_health"]
+Indicator = Literal["key_industry_incidence_change", "rectification_closure_rate", "training_coverage",
+                    "on_time_filing_rate", "project_acceptance_rate"]
+Action = Literal["start_review", "withdraw", "reject", "approve", "start", "record_check", "request_acceptance",
+                 "terminate", "pass_acceptance", "fail_acceptance"]
 
 
 class ProtoBody(Strict):
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value, info):
+        """`false` is not the amount 0 nor "2025" a year (pydantic's lax mode coerces both; a JSON
+        number such as 2025.0 stays a valid integer). Found by schemathesis (RELIABILITY S15)."""
+        if cls.model_fields[info.field_name].annotation in (int, "int") and isinstance(value, bool | str):
+            raise ValueError("must be a JSON number")
+        return value
+
     def to_proto(self, message):
         return json_format.ParseDict(self.model_dump(exclude_none=True), message)
 
 
 class ProjectCallIn(ProtoBody):
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, **NOT_BLANK)
     year: int = Field(ge=2000, le=2100)
     guideline_object: str = Field(**OBJECT, description="<tenant>/assessment/guideline/<id>")
     template_form_object: str = Field(**OBJECT, description="<tenant>/assessment/template_form/<id>")
@@ -31,23 +52,25 @@ class ProjectCallIn(ProtoBody):
 
 
 class DocumentIn(ProtoBody):
-    kind: str = Field(max_length=32, description="application_form, feasibility_report, implementation_plan, "
-                                                 "cost_estimate or qualification")
+    kind: DocumentKind
     object_key: str = Field(**OBJECT, description="<tenant>/assessment/project_document/<id>")
 
 
 class MilestoneIn(ProtoBody):
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, **NOT_BLANK)
     due_date: str = Field(**DATE)
 
 
 class ProjectIn(ProtoBody):
-    call: str = Field(max_length=64, description="projectCalls/{id}")
-    title: str = Field(min_length=1, max_length=200)
-    beneficiary_employer: str = Field(default="", max_length=128)
-    pooling_region: str = Field(default="", max_length=6)
-    category: str = Field(max_length=16, description="publicity, training or other")
-    requested_budget_fen: int = Field(ge=0, le=10**15)
+    call: str = Field(max_length=64, description="projectCalls/{id}",
+                      json_schema_extra={"pattern": r"^projectCalls/[0-9a-f]{32}$"})
+    title: str = Field(min_length=1, max_length=200, **NOT_BLANK)
+    beneficiary_employer: str = Field(default="", max_length=128, description="organisations/{id}",
+                                      json_schema_extra={"pattern": r"^(organisations/[A-Za-z0-9_-]{1,64})?$"})
+    pooling_region: str = Field(default="", max_length=6, description="a pooling region of the caller's province "
+                                "(default: the province)", json_schema_extra={"pattern": r"^([1-9]\d{5})?$"})
+    category: Literal["publicity", "training", "other"]
+    requested_budget_fen: int = Field(ge=1, le=10**15)
     planned_start: str = Field(**DATE)
     planned_end: str = Field(**DATE)
     documents: list[DocumentIn] = Field(max_length=20)
@@ -61,27 +84,26 @@ class ApprovalIn(ProtoBody):
 
 
 class TransitionIn(ProtoBody):
-    action: str = Field(max_length=32, description="start_review, withdraw, reject, approve, start, record_check, "
-                                                   "request_acceptance, terminate, pass_acceptance, fail_acceptance")
+    action: Action
     reason: str = Field(default="", max_length=2000)
     approval: ApprovalIn | None = None
 
 
 class DrawIn(ProtoBody):
     count: int = Field(ge=1, le=25)
-    specialty: str = Field(default="", max_length=32)
+    specialty: Literal["", Specialty] = ""
 
 
 class ExpertReviewIn(ProtoBody):
     score: int = Field(ge=0, le=100)
-    recommendation: str = Field(max_length=8, description="approve or reject")
-    opinion: str = Field(min_length=1, max_length=5000)
+    recommendation: Literal["approve", "reject"]
+    opinion: str = Field(min_length=1, max_length=5000, **NOT_BLANK)
 
 
 class FundIncomeIn(ProtoBody):
     pooling_region: str = Field(max_length=6)
     year: int = Field(ge=0, le=9999)
-    premium_income_fen: int = Field(ge=-(2**63), le=2**63 - 1)
+    premium_income_fen: int = Field(ge=0, le=10**16)
 
 
 class FundIncomeImport(ProtoBody):
@@ -89,12 +111,13 @@ class FundIncomeImport(ProtoBody):
 
 
 class BudgetSettingsIn(ProtoBody):
-    cap_rate: str = Field(**DECIMAL, description="share of the previous year's premium income, e.g. 0.03")
+    cap_rate: str = Field(max_length=24, description="share of the previous year's premium income, above 0 and at "
+                          "most 0.10, e.g. 0.03", json_schema_extra={"pattern": r"^0+\.(0\d*[1-9]\d*|10*)$"})
 
 
 class ExpertIn(ProtoBody):
-    display_name: str = Field(min_length=1, max_length=100)
-    specialties: list[str] = Field(min_length=1, max_length=3)
+    display_name: str = Field(min_length=1, max_length=100, **NOT_BLANK)
+    specialties: list[Specialty] = Field(min_length=1, max_length=3)
     region_code: str = Field(**REGION)
     employer: str = Field(**ORG)
     user_subject: str = Field(default="", max_length=128)
@@ -105,11 +128,11 @@ class RateInputIn(ProtoBody):
     employer: str = Field(max_length=18, description="USCC")
     year: int = Field(ge=0, le=9999)
     risk_class: int = Field(ge=0, le=99)
-    premiums_paid_fen: int = Field(ge=0, le=2**63 - 1)
-    benefits_paid_fen: int = Field(ge=0, le=2**63 - 1)
+    premiums_paid_fen: int = Field(ge=0, le=10**15)
+    benefits_paid_fen: int = Field(ge=0, le=10**15)
     injuries: int = Field(default=0, ge=0, le=10**6)
     fatal_accidents: int = Field(default=0, ge=0, le=10**6)
-    hazard_level: str = Field(default="low", max_length=8)
+    hazard_level: Literal["low", "medium", "high"] = "low"
     months_insured: int = Field(default=12, ge=1, le=12)
 
 
@@ -124,7 +147,7 @@ class RuleSetIn(ProtoBody):
 
 class RateRunIn(ProtoBody):
     pooling_region: str = Field(**REGION)
-    cycle_end_year: int = Field(ge=0, le=9999)
+    cycle_end_year: int = Field(ge=1992, le=2100)
     max_batches: int = Field(default=0, ge=0, le=10**6)
     batch_size: int = Field(default=0, ge=0, le=10_000)
 
@@ -135,19 +158,19 @@ class ResumeIn(ProtoBody):
 
 
 class FilingIn(ProtoBody):
-    kind: str = Field(max_length=24, description="implementation_plan or annual_report")
+    kind: Literal["implementation_plan", "annual_report"]
     year: int = Field(default=0, ge=0, le=2100)
     document_object: str = Field(**OBJECT, description="<tenant>/assessment/filing/<id>")
     summary: str = Field(default="", max_length=10_000)
 
 
 class FilingReviewIn(ProtoBody):
-    decision: str = Field(max_length=16, description="acknowledge or return")
+    decision: Literal["acknowledge", "return"]
     reason: str = Field(default="", max_length=2000)
 
 
 class IndicatorConfigIn(ProtoBody):
-    indicator: str = Field(max_length=48)
+    indicator: Indicator
     floor: str = Field(**DECIMAL)
     target: str = Field(**DECIMAL)
     weight: str = Field(**DECIMAL)
@@ -158,15 +181,16 @@ class ScorecardConfigIn(ProtoBody):
 
 
 class GoodPracticeCaseIn(ProtoBody):
-    title: str = Field(min_length=1, max_length=200)
-    summary: str = Field(min_length=1, max_length=20_000)
-    industry_code: str = Field(default="", max_length=8)
+    title: str = Field(min_length=1, max_length=200, **NOT_BLANK)
+    summary: str = Field(min_length=1, max_length=20_000, **NOT_BLANK)
+    industry_code: str = Field(default="", max_length=8, description="GB/T 4754-2017 code such as C26",
+                               json_schema_extra={"pattern": r"^([A-T]([0-9]{2,4})?)?$"})
     year: int = Field(ge=2000, le=2100)
 
 
 class RewardPenaltyIn(ProtoBody):
     organisation: str = Field(**ORG)
-    kind: str = Field(max_length=8, description="reward or penalty")
-    reason: str = Field(min_length=1, max_length=5000)
+    kind: Literal["reward", "penalty"]
+    reason: str = Field(min_length=1, max_length=5000, **NOT_BLANK)
     amount_fen: int = Field(default=0, ge=0, le=10**15)
     decided_on: str = Field(**DATE)

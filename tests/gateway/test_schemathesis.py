@@ -25,6 +25,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 
 import tests.gateway.schemathesis_analytics_hooks  # registers the exposure hooks
+import tests.gateway.schemathesis_assessment_hooks
 import tests.gateway.schemathesis_hooks
 import tests.gateway.schemathesis_identity_hooks
 import tests.gateway.schemathesis_rectification_hooks  # noqa: F401 - likewise for rectification
