@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import and_, case, false, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -392,9 +392,14 @@ def is_issuer_side(caller: Caller) -> bool:
     return _is_issuer_side(caller)
 
 
+def current_year() -> int:
+    return cst_date(datetime.now(UTC)).year
+
+
 async def closure_by_tenant(*, session: AsyncSession, caller: Caller, year: int) -> list[tuple[str, int, int]]:
     """(tenant, notices due in ``year``, of them closed) for the tenants the caller sees: the
-    rectification closure rate of the provincial scorecards (SPEC AS-5)."""
+    rectification closure rate of the provincial scorecards (SPEC AS-5). Year 0 is this year (CST)."""
+    year = year or current_year()
     if not 2000 <= year <= 2100:
         raise InvalidArgument.field("year", "must be a calendar year between 2000 and 2100")
     closed = func.sum(case((RectificationNotice.state == CLOSED, 1), else_=0))

@@ -97,7 +97,7 @@ class RectificationRpcs:
         caller = current_caller()
         async with self.db.session() as session:
             rows = await rectification.closure_by_tenant(session=session, caller=caller, year=request.year)
-        return pb.GetRectificationClosureResponse(year=request.year, tenants=[
+        return pb.GetRectificationClosureResponse(year=request.year or rectification.current_year(), tenants=[
             pb.RectificationClosure(tenant_code=tenant, due=due, closed=closed) for tenant, due, closed in rows])
 
     async def ListRectificationNotices(self, request, context):
