@@ -42,19 +42,17 @@ def migrate(service: Annotated[str | None, typer.Option(help="Only this service"
 
 
 async def _seed(names: list[str], demo: bool) -> dict[str, dict]:
-    """Each service seeds its own database, so they seed side by side (`prevention up` is ready sooner)."""
     settings = platform_settings()
-
-    async def one(name: str) -> dict:
+    results = {}
+    for name in names:
         module = importlib.import_module(f"services.{name}.seed")
         database = Database(service_settings(name, settings).database_url)
         try:
             async with database.session() as session:
-                return await module.seed(session, demo=demo, settings=settings)
+                results[name] = await module.seed(session, demo=demo, settings=settings)
         finally:
             await database.dispose()
-
-    return dict(zip(names, await asyncio.gather(*(one(name) for name in names)), strict=True))
+    return results
 
 
 def _write_credentials(path: Path, lines: list[str]) -> None:
