@@ -33,9 +33,13 @@ async def _http_fetch(url: str) -> dict:
 
 class JwksCache:
     def __init__(self, url: str, *, cooldown: float = 30.0, max_age: float = 300.0, fetch: Fetcher | None = None,
-                 monotonic: Callable[[], float] = time.monotonic):
+                 monotonic: Callable[[], float] = time.monotonic, failure_backoff: float = 2.0):
         self.url = url
         self.cooldown = cooldown
+        # After a failed fetch (issuer not up yet, network) the next may come sooner: a failure
+        # taught nothing, and waiting the whole cooldown would refuse every new token meanwhile.
+        self.failure_backoff = min(failure_backoff, cooldown)
+        self._failed = False
         # Keys are re-read at least this often, so a key the issuer withdrew (an emergency
         # rotation) stops being accepted within max_age, not only after the next unknown kid.
         self.max_age = max_age
@@ -61,7 +65,8 @@ class JwksCache:
         return self._last_fetch is not None and self._monotonic() - self._last_fetch >= self.max_age
 
     def _may_fetch(self) -> bool:
-        return self._last_fetch is None or self._monotonic() - self._last_fetch >= self.cooldown
+        wait = self.failure_backoff if self._failed else self.cooldown
+        return self._last_fetch is None or self._monotonic() - self._last_fetch >= wait
 
     async def _refresh(self) -> None:
         self._last_fetch = self._monotonic()
@@ -69,7 +74,9 @@ class JwksCache:
         try:
             document = await self._fetch(self.url)
         except (httpx.HTTPError, json.JSONDecodeError, OSError):
+            self._failed = True
             return  # keep the keys we have; the token fails below if its kid is unknown
+        self._failed = False
         keys = {}
         for jwk in document.get("keys", []):
             if jwk.get("kty") != "RSA" or not jwk.get("kid") or jwk.get("use", "sig") != "sig":

@@ -208,3 +208,28 @@ async def test_a_withdrawn_key_stops_working_within_max_age(setup):
     with pytest.raises(Unauthenticated):
         await validator.validate(old_token)
     assert len(recorder.urls) == 2
+
+
+async def test_a_failed_fetch_is_retried_after_a_short_backoff_not_the_cooldown(local_issuer):
+    """An issuer that is not up yet (services start before the gateway that serves the JWKS) must
+    not lock new tokens out for a whole cooldown; a flood still costs at most one fetch a backoff."""
+    import httpx
+
+    clock, calls = Clock(), []
+
+    async def fetch(url):
+        calls.append(url)
+        if len(calls) == 1:
+            raise httpx.ConnectError("issuer not up yet")
+        return await Recorder(local_issuer)(url)
+
+    cache = JwksCache(local_issuer.jwks_url, cooldown=30, fetch=fetch, monotonic=clock, failure_backoff=2)
+    validator = TokenValidator(issuer=local_issuer.issuer, audience="prevention-api", jwks=cache)
+    token = local_issuer.token(tenant="110000", roles=[])
+    for _ in range(50):
+        with pytest.raises(Unauthenticated):
+            await validator.validate(token)
+    assert len(calls) == 1
+    clock.t += 2
+    caller = await validator.validate(token)
+    assert caller.tenant == "110000" and len(calls) == 2
