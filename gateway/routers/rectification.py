@@ -53,11 +53,12 @@ async def create_rectification_notice(body: RectificationNoticeCreate, caller: C
 
 @router.get("/rectification-closure", response_model=RectificationClosureList)
 async def get_rectification_closure(caller: CurrentCaller, backends: BackendsDep,
-                                    year: Annotated[int, Query(ge=0, le=2100, description="0 = this year (CST)")] = 0
+                                    year: Annotated[int | None, Query(ge=2000, le=2100,
+                                                                      description="default: this year (CST)")] = None
                                     ) -> RectificationClosureList:
     """Per tenant, the notices due in ``year`` (by deadline date, CST) and how many are closed: the
     closure rate of the provincial scorecards. Ministry all tenants; provincial operators their subtree."""
-    response = await backends.sharing.GetRectificationClosure(pb.GetRectificationClosureRequest(year=year),
+    response = await backends.sharing.GetRectificationClosure(pb.GetRectificationClosureRequest(year=year or 0),
                                                               timeout=backends.timeout)
     return RectificationClosureList.from_proto(response)
 

@@ -10,6 +10,7 @@ from typing import Literal
 from google.protobuf import json_format
 from pydantic import Field, field_validator
 
+from gateway.schemas.common import NOT_BLANK as NOT_BLANK_TEXT
 from gateway.schemas.common import Strict
 
 DATE = {"min_length": 10, "max_length": 10, "json_schema_extra": {"pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}}
@@ -18,7 +19,7 @@ REGION = {"min_length": 6, "max_length": 6, "json_schema_extra": {"pattern": r"^
 ORG = {"max_length": 128, "json_schema_extra": {"pattern": r"^organisations/[A-Za-z0-9_-]{1,64}$"}}
 OBJECT = {"max_length": 256}
 # The service strips text and refuses what is then empty; the schema says so (RELIABILITY S15).
-NOT_BLANK = {"json_schema_extra": {"pattern": r"\S"}}
+NOT_BLANK = {"json_schema_extra": {"pattern": NOT_BLANK_TEXT}}
 # Enumerations the service checks (services/assessment/*.py): the contract names the values.
 DocumentKind = Literal["application_form", "feasibility_report", "implementation_plan", "cost_estimate",
                        "qualification"]

@@ -11,7 +11,7 @@ from typing import Literal
 from prevention.sharing.v1 import sharing_pb2
 from pydantic import BaseModel, Field
 
-from gateway.schemas.common import Strict
+from gateway.schemas.common import NOT_BLANK, Strict
 from gateway.schemas.sharing import COUNT, DATE, INDUSTRY_CODE, AccidentType, Severity
 from services.common.enums import EnumLabels
 
@@ -27,8 +27,8 @@ RegionCode = Literal[("", *PROVINCE_CODES)]  # type: ignore[valid-type]
 
 
 class BulletinCreate(Strict):
-    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
-    body: str = Field(min_length=1, max_length=10_000, json_schema_extra={"pattern": r"\S"},
+    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
+    body: str = Field(min_length=1, max_length=10_000, json_schema_extra={"pattern": NOT_BLANK},
                       description="Lessons and the measures provinces are asked to take; no personal data")
     occurred_at: str = Field(min_length=10, max_length=10, json_schema_extra={"pattern": DATE, "format": "date"},
                              description="Date of the accident (China Standard Time); not in the future")

@@ -9,6 +9,11 @@ from services.common.text import NUL
 # with area code), stated in the contract.
 PHONE = r"^((\+86-?)?1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})?$"
 
+# Text the services strip (Python's str.strip) and refuse when nothing is left must hold a character
+# that is not whitespace to Python, a wider set than JSON Schema's (ECMAScript) \S: U+001C..U+001F
+# and U+0085 are whitespace to Python only. Found by schemathesis (RELIABILITY S15).
+NOT_BLANK = r"[^\t-\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
 
 class Strict(BaseModel):
     """Request bodies refuse unknown fields (mass assignment, RELIABILITY S7) and NUL characters

@@ -5,7 +5,7 @@ from typing import Literal
 from prevention.identity.v1 import identity_pb2
 from pydantic import BaseModel, Field
 
-from gateway.schemas.common import Strict
+from gateway.schemas.common import NOT_BLANK, Strict
 from services.common.enums import EnumLabels
 
 _LEVELS = EnumLabels(identity_pb2.TenantLevel).from_proto
@@ -32,7 +32,7 @@ class TenantList(BaseModel):
 class PoolingRegionCreate(Strict):
     code: str = Field(pattern=r"^[0-9]{4}00$", description="Prefecture-level GB/T 2260 code, not XX0000")
     parent_code: str = Field(pattern=r"^[0-9]{2}0000$", description="The province")
-    display_name: str = Field(min_length=1, max_length=64, pattern=r"\S")
+    display_name: str = Field(min_length=1, max_length=64, pattern=NOT_BLANK)
     display_name_en: str = Field(default="", max_length=64)
 
     def to_request(self, request_id: str) -> identity_pb2.CreateTenantRequest:

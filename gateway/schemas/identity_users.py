@@ -7,14 +7,14 @@ from typing import Literal
 from prevention.identity.v1 import identity_pb2
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gateway.schemas.common import PHONE, Strict
+from gateway.schemas.common import NOT_BLANK, PHONE, Strict
 
 Role = Literal["ministry_operator", "provincial_operator", "department_liaison", "employer_officer", "trainee",
                "expert", "training_platform", "service_institution"]
 MachineRole = Literal["training_platform", "service_institution"]
 Scope = Literal["learning_records.write", "learning_records.read", "xapi", "openid", "profile"]
 USERNAME = r"^[a-z0-9][a-z0-9._-]{2,63}$"
-DISPLAY_NAME = r"\S"
+DISPLAY_NAME = NOT_BLANK
 CITIZEN_ID = r"^([0-9]{17}[0-9X])?$"
 EMAIL = r"^([^@\s]{1,64}@[^@\s.]{1,63}\.[A-Za-z]{2,})?$"
 ORGANISATION = r"^(organisations/[0-9a-f]{32})?$"

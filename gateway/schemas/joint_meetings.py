@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from prevention.sharing.v1 import sharing_pb2
 from pydantic import BaseModel, Field
 
-from gateway.schemas.common import Strict
+from gateway.schemas.common import NOT_BLANK, Strict
 from gateway.schemas.sharing import DATE, ORGANISATION
 
 ORGANISATION_FIELD = {"max_length": 128, "json_schema_extra": {"pattern": ORGANISATION}}
@@ -19,7 +19,7 @@ def _date(description: str):
 
 
 class ActionItemIn(Strict):
-    description: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": r"\S"})
+    description: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": NOT_BLANK})
     owner: str = Field(**ORGANISATION_FIELD, description="The responsible department, organisations/{id}")
     due_date: str = _date("YYYY-MM-DD (CST)")
 
@@ -34,7 +34,7 @@ class JointMeetingMinutes(Strict):
 
 
 class JointMeetingCreate(JointMeetingMinutes):
-    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
+    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
     meeting_date: str = _date("YYYY-MM-DD (CST)")
     location: str = Field(default="", max_length=200)
     participants: list[str] = Field(min_length=1, max_length=50,

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 from prevention.sharing.v1 import sharing_pb2
 from pydantic import BaseModel, Field
 
-from gateway.schemas.common import Strict
+from gateway.schemas.common import NOT_BLANK, Strict
 from gateway.schemas.sharing import INDUSTRY_CODE, MAX_COUNT, MAX_DESCRIPTION, ORGANISATION, RECORD_ID, _date
 from services.common.enums import EnumLabels
 
@@ -167,7 +167,7 @@ class HazardReportCorrect(_RecordIn):
     industry_code: str = _industry()
     level: HazardLevel
     category: HazardCategory = Field(description="GB/T 13861-2022 top level")
-    description: str = Field(min_length=1, max_length=MAX_DESCRIPTION, json_schema_extra={"pattern": r"\S"})
+    description: str = Field(min_length=1, max_length=MAX_DESCRIPTION, json_schema_extra={"pattern": NOT_BLANK})
 
 
 class HazardReportCreate(HazardReportCorrect):
@@ -197,7 +197,7 @@ class MeasurementCorrect(_RecordIn):
     industry_code: str = _industry()
     factor: MeasurementFactor
     value: float = Field(ge=0, le=MAX_MEASURED)
-    unit: str = Field(min_length=1, max_length=16, json_schema_extra={"pattern": r"\S"},
+    unit: str = Field(min_length=1, max_length=16, json_schema_extra={"pattern": NOT_BLANK},
                       description="e.g. mg/m3, dB(A)")
     limit_value: float = Field(gt=0, le=MAX_MEASURED, description="The exposure limit that applies")
 

@@ -9,7 +9,7 @@ from typing import Literal
 from prevention.sharing.v1 import rectification_pb2 as pb
 from pydantic import BaseModel, Field
 
-from gateway.schemas.common import Strict
+from gateway.schemas.common import NOT_BLANK, Strict
 from gateway.schemas.sharing import DATE, ORGANISATION
 from services.common.enums import EnumLabels
 
@@ -25,7 +25,7 @@ ORGANISATION_FIELD = {"max_length": 128, "json_schema_extra": {"pattern": ORGANI
 ORGANISATIONS = {"items": {"type": "string", "maxLength": 128, "pattern": ORGANISATION}}
 _SEGMENT = r"[a-zA-Z][a-zA-Z0-9]{0,47}/[A-Za-z0-9_-]{1,64}"
 SOURCE = rf"^{_SEGMENT}(/{_SEGMENT})?$"
-TEXT = {"json_schema_extra": {"pattern": r"\S"}}
+TEXT = {"json_schema_extra": {"pattern": NOT_BLANK}}
 ID = r"^[0-9a-f]{32}$"
 _FILE_CHAR = r"[^/\\\x00-\x1f\x7f]"
 FILE_NAME = rf"^{_FILE_CHAR}*[^/\\\s\x00-\x1f\x7f]{_FILE_CHAR}*$"

@@ -6,7 +6,7 @@ from typing import Literal
 from prevention.sharing.v1 import sharing_pb2
 from pydantic import BaseModel, Field
 
-from gateway.schemas.common import Strict
+from gateway.schemas.common import NOT_BLANK, Strict
 from services.common.enums import EnumLabels
 
 # The domain's lists, as data (plain tuples: importing them pulls in no service code paths).
@@ -168,8 +168,8 @@ class SharingAgreementCreate(Strict):
         min_length=1, max_length=16,
         description="Data fields of the record type: " + "; ".join(
             f"{name}: {', '.join(fields)}" for name, fields in RECORD_FIELDS.items()))
-    purpose: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": r"\S"})
-    legal_basis: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": r"\S"})
+    purpose: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": NOT_BLANK})
+    legal_basis: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": NOT_BLANK})
     valid_from: str = _date("First day of validity (CST)")
     valid_until: str = _date("Last day of validity (CST); not before valid_from")
 

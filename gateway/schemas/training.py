@@ -6,7 +6,7 @@ from typing import Literal
 from prevention.training.v1 import training_pb2
 from pydantic import BaseModel, Field
 
-from gateway.schemas.common import PHONE, Strict
+from gateway.schemas.common import NOT_BLANK, PHONE, Strict
 from services.common.enums import EnumLabels
 
 ContentCategory = Literal["policy_regulation", "accident_prevention", "warning_education"]
@@ -16,7 +16,7 @@ _TO_PROTO, _FROM_PROTO = _CATEGORIES.to_proto, _CATEGORIES.from_proto
 
 # Rules the training service enforces (its violations name `course.<field>`), documented here so
 # that the contract tells clients what is valid; the gateway does not check them a second time.
-_TITLE_PATTERN = r"\S"
+_TITLE_PATTERN = NOT_BLANK
 
 
 class CourseCreate(Strict):

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from prevention.training.v1 import core_pb2
 from pydantic import BaseModel, Field
 
-from gateway.schemas.common import Strict
+from gateway.schemas.common import NOT_BLANK, Strict
 from services.common.enums import EnumLabels
 
 PlatformState = Literal["recommended", "suspended", "revoked"]
@@ -31,12 +31,12 @@ def _id(name: str) -> str:
 
 
 class TrainingPlatformCreate(Strict):
-    display_name: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
+    display_name: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
     kind: Literal["platform", "institution"]
     base_url: str = Field(min_length=9, max_length=2048, pattern=HTTPS_URL,
                           description="Public https URL (no loopback, private or link-local address); the xAPI "
                                       "account home page of its learners")
-    qualifications: list[Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]] = Field(
+    qualifications: list[Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]] = Field(
         default_factory=list, max_length=50)
     client_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]] = Field(
         default_factory=list, max_length=20, json_schema_extra={"uniqueItems": True},
@@ -49,7 +49,7 @@ class TrainingPlatformCreate(Strict):
 
 class TrainingPlatformStateChange(Strict):
     state: PlatformState
-    reason: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": r"\S"})
+    reason: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": NOT_BLANK})
 
 
 class PlatformTransition(BaseModel):
@@ -97,7 +97,7 @@ class XapiAccount(Strict):
 
 class TraineeCreate(Strict):
     display_name: str = Field(min_length=1, max_length=100, description="Personal data; masked by default",
-                              json_schema_extra={"pattern": r"\S"})
+                              json_schema_extra={"pattern": NOT_BLANK})
     citizen_id: str = Field(default="", max_length=18, pattern=r"^([0-9]{17}[0-9Xx])?$",
                             description="Optional; stored encrypted, shown masked")
     employer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
@@ -146,7 +146,7 @@ class TraineeList(BaseModel):
 
 
 class ProgrammeCreate(Strict):
-    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
+    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
     year: int = Field(ge=2000, le=2100)
     course_ids: list[Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]] = Field(default_factory=list, max_length=100)
 
@@ -191,7 +191,7 @@ class Enrolment(BaseModel):
 
 class OfflineSessionCreate(Strict):
     course_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="One of the programme's courses")
-    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
+    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
     location: str = Field(default="", max_length=200)
     start_time: datetime
 
@@ -287,14 +287,14 @@ class CourseTagsBody(Strict):
 
 
 class CourseModuleCreate(Strict):
-    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
+    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
 
 
 class MaterialCreate(Strict):
     course_module_id: str = Field(default="", pattern=r"^([0-9a-f]{32})?$",
                                   description="Empty for a publicity material outside a course")
     kind: MaterialKind
-    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
+    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
     content_type: Literal["video/mp4", "application/pdf", "image/png", "image/jpeg"]
     publicity_topic: PublicityTopic | Literal[""] = ""
     public: bool = Field(default=False, description="Public publicity materials are readable without login")
@@ -362,15 +362,15 @@ class CourseCatalogue(BaseModel):
 
 
 class Question(Strict):
-    text: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": r"\S"})
-    options: list[Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]] = Field(min_length=2,
+    text: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": NOT_BLANK})
+    options: list[Annotated[str, Field(min_length=1, max_length=500, pattern=NOT_BLANK)]] = Field(min_length=2,
                                                                                               max_length=10)
     answer: int = Field(ge=-1, le=9, description="Index of the right option; -1 when hidden from the caller")
 
 
 class QuestionBankCreate(Strict):
     course_id: str = Field(pattern=r"^[0-9a-f]{32}$")
-    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
+    title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
     pass_mark: int = Field(ge=1, le=100, description="Percent of questions to answer correctly")
     questions: list[Question] = Field(min_length=1, max_length=200)
 
@@ -420,8 +420,8 @@ ContentCategory = Literal["policy_regulation", "accident_prevention", "warning_e
 
 
 class TechnicalSchoolCourseCreate(Strict):
-    school_name: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
-    course_title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
+    school_name: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
+    course_title: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
     content_categories: list[ContentCategory] = Field(min_length=1, max_length=3,
                                                       description="Mandatory content the course covers")
     academic_year: int = Field(ge=2000, le=2100)
@@ -449,7 +449,7 @@ class TechnicalSchoolCourseList(BaseModel):
 
 
 class WarningEducationBaseCreate(Strict):
-    display_name: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": r"\S"})
+    display_name: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK})
     address: str = Field(default="", max_length=300)
     industries: list[Annotated[str, Field(pattern=r"^[A-Ta-t][0-9]{2}([0-9]{1,2})?$")]] = Field(
         default_factory=list, max_length=50, description="GB/T 4754-2017 codes")

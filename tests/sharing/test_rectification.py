@@ -433,8 +433,9 @@ async def test_demo_seed_has_a_notice_in_every_state_and_is_idempotent(db_factor
 
 
 async def test_the_seeded_service_client_gets_a_token_from_the_embedded_issuer(platform, tmp_path):
-    """`prevention seed` registers the sharing service's client; the service logs in with the
-    secret it finds in the data directory (client_credentials) and gets a tenant-100000 liaison token."""
+    """`prevention seed` registers the services' clients (sharing and assessment); the sharing service
+    logs in with the secret it finds in the data directory (client_credentials) and gets a
+    tenant-100000 liaison token."""
     import grpc
     import jwt
     from prevention.identity.v1 import identity_pb2_grpc
@@ -449,10 +450,11 @@ async def test_the_seeded_service_client_gets_a_token_from_the_embedded_issuer(p
     try:
         for _ in range(2):  # idempotent
             async with database.session() as session:
-                assert (await identity_seed(session, settings=settings))["service_clients"] == 1
+                assert (await identity_seed(session, settings=settings))["service_clients"] == 2
     finally:
         await database.dispose()
-    assert oct((tmp_path / "service-client-sharing.secret").stat().st_mode & 0o777) == "0o600"
+    for service in ("sharing", "assessment"):
+        assert oct((tmp_path / f"service-client-{service}.secret").stat().st_mode & 0o777) == "0o600"
 
     async with grpc.aio.insecure_channel(platform.addresses["identity"]) as channel:
         issue = identity_token_issuer(identity_pb2_grpc.IdentityServiceStub(channel))

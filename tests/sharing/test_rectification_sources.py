@@ -88,5 +88,5 @@ async def test_closure_per_tenant_counts_notices_due_in_the_year(platform, issue
     assert (after[0] - before[0], after[1] - before[1]) == (2, 1)
     assert (await closure(po(issuer)))[TENANT] == after
     assert TENANT not in await closure(po(issuer, tenant="120000"))
-    refused = await platform.client.get("/v1/rectification-closure?year=1999", headers=ministry)  # 0 = this year
+    refused = await platform.client.get("/v1/rectification-closure?year=1999", headers=ministry)  # no year = this year
     assert refused.status_code == 422 or refused.status_code == 400
