@@ -9,6 +9,9 @@ PROTOS := $(shell find proto -name '*.proto')
 # Benchmarks run small in `make test` / CI to stay alive, at full scale with `make bench`.
 BENCH_SCALE ?= 0.01
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test`: the suite waits on servers and sockets as much as it computes,
+# so two workers per core keep both cores busy. `make bench` runs alone (benchmarks measure).
+PYTEST_WORKERS ?= 4
 
 OIDC_TEST_ISSUER := tests/support/oidc/node_modules/.package-lock.json
 # The web console's browser libraries (Apache ECharts), served by the gateway from node_modules.
@@ -58,7 +61,7 @@ up: setup
 	$(BIN)/prevention up
 
 test: setup $(OIDC_TEST_ISSUER) $(CHECKOV) $(CHROMIUM) $(CJK_FONT)
-	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: setup
 	BENCH_SCALE=1 $(BIN)/python -m pytest tests/bench -m bench -s $(PYTEST_ARGS)

@@ -30,16 +30,34 @@ def pytest_configure(config):
     root.setLevel(min(root.level or logging.INFO, logging.INFO))
 
 
+WORKER_SCANS: list[dict] = []  # what each pytest-xdist worker found (the controller reports the sum)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    scan = getattr(node, "workeroutput", {}).get("pii_scan")
+    if scan is not None:
+        WORKER_SCANS.append(scan)
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """RELIABILITY A3 over the whole session: no citizen ID or phone number in any log or span."""
+    """RELIABILITY A3 over the whole session: no citizen ID or phone number in any log or span.
+    Under pytest-xdist each worker scans its own logs and spans and hands the result to the controller."""
     texts = CAPTURE.lines + [t for exporter in SPANS for t in span_texts(exporter.get_finished_spans())]
     found = leaks(texts)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["pii_scan"] = {"scanned": len(texts), "leaks": list(found[:20]), "count": len(found)}
+        return
+    scanned, count, shown = len(texts), len(found), list(found[:20])
+    for scan in WORKER_SCANS:
+        scanned, count, shown = scanned + scan["scanned"], count + scan["count"], shown + scan["leaks"]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(f"personal-data scan: {len(texts)} log lines and spans, {len(found)} leaks")
-    if found:
-        for line in found[:20]:
+        reporter.write_line(f"personal-data scan: {scanned} log lines and spans, {count} leaks")
+        for line in shown[:20]:
             reporter.write_line(f"LEAK {line}", red=True)
+    if count:
         session.exitstatus = 1
 
 
