@@ -61,7 +61,7 @@ up: setup
 	$(BIN)/prevention up
 
 test: setup $(OIDC_TEST_ISSUER) $(CHECKOV) $(CHROMIUM) $(CJK_FONT)
-	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 bench: setup
 	BENCH_SCALE=1 $(BIN)/python -m pytest tests/bench -m bench -s $(PYTEST_ARGS)

@@ -22,8 +22,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import and_, false, or_, select, tuple_
+from sqlalchemy import and_, false, insert, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.clock import cst_date
@@ -278,18 +279,24 @@ def _published_differently(kind: RecordType, existing) -> AlreadyExists:
                          metadata={"name": f"{collection(kind)}/{existing.id}"})
 
 
+def _new_values(caller: Caller, values: dict, digest: str, now: datetime) -> dict:
+    """A new record's column values: the validated data and the publisher's bookkeeping."""
+    return dict(id=uuid.uuid4().hex, tenant_code=caller.tenant,
+                publisher_organisation=organisation_name(caller.organisation), create_hash=digest, version=1,
+                status="active", void_reason="", create_time=now, update_time=now,
+                created_by=caller.subject, updated_by=caller.subject, **values)
+
+
 def _new_record(kind: RecordType, caller: Caller, values: dict, digest: str, now: datetime):
-    return kind.model(id=uuid.uuid4().hex, tenant_code=caller.tenant,
-                      publisher_organisation=organisation_name(caller.organisation), create_hash=digest, version=1,
-                      status="active", void_reason="", create_time=now, update_time=now,
-                      created_by=caller.subject, updated_by=caller.subject, **values)
+    return kind.model(**_new_values(caller, values, digest, now))
 
 
 @dataclass(frozen=True)
 class BatchOutcome:
-    """One record of a bulk-publish batch: the stored row (created or replayed) or the error."""
+    """One record of a bulk-publish batch: the stored row (created or replayed; a created one as
+    the values inserted) or the error."""
 
-    row: Accident | None = None
+    row: Accident | SimpleNamespace | None = None
     created: bool = False
     error: DomainError | None = None
 
@@ -316,19 +323,20 @@ async def create_accidents_batch(*, session: AsyncSession, caller: Caller,
         known = {row.publisher_record_id: row for row in (await session.scalars(select(Accident).where(
             Accident.tenant_code == caller.tenant, Accident.publisher_record_id.in_(record_ids)))).all()}
     now = datetime.now(UTC)
-    new_rows: list[Accident] = []
+    new_rows: list[SimpleNamespace] = []
     for index, (values, digest) in valid.items():
         row = known.get(values["publisher_record_id"])
         if row is None:
-            row = known[values["publisher_record_id"]] = _new_record(ACCIDENTS, caller, values, digest, now)
+            row = known[values["publisher_record_id"]] = SimpleNamespace(
+                **_new_values(caller, values, digest, now))
             new_rows.append(row)
             outcomes[index] = BatchOutcome(row=row, created=True)
         elif row.create_hash == digest:
             outcomes[index] = BatchOutcome(row=row)
         else:
             outcomes[index] = BatchOutcome(error=_published_differently(ACCIDENTS, row))
-    session.add_all(new_rows)
-    await session.flush()
+    if new_rows:  # one executemany, not the unit of work's per-object flush
+        await session.execute(insert(Accident), [vars(row) for row in new_rows])
     await changes.records_changed(session, record_type="accidents", kind="published",
                                   items=[(row.id, None, changes.snapshot(row, ACCIDENT_FIELDS)) for row in new_rows])
     stored = [outcome.row.id for outcome in outcomes if outcome is not None and outcome.row is not None]

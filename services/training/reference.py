@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-# Whitespace that makes a required text blank: the ASCII kind, as the REST contract's `\S` pattern
-# states it (str.strip() would also drop control characters such as U+001F that the pattern allows).
-_BLANK = " \t\n\r\f\v"
-
 
 def is_blank(value: str) -> bool:
-    return not value.strip(_BLANK)
+    """Nothing but whitespace in Python's sense (str.strip), as the REST contract's not-blank
+    pattern states it (gateway.schemas.common.NOT_BLANK); what is kept is stored stripped."""
+    return not value.strip()
 
 
 KEY_POSITIONS = ("deputy_head_in_charge", "head_of_safety_management", "front_line_team_leader")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import zlib
 
 import pytest
 import schemathesis
@@ -43,6 +44,9 @@ pytestmark = [pytest.mark.filterwarnings("ignore:Do not use the `random` module 
 
 SEED = 20250601
 MAX_EXAMPLES = 10
+# The operations (about 170) are split into shards, one test each, so that pytest-xdist runs them
+# on all workers; an operation's shard is fixed by its label ("GET /v1/...").
+SHARDS = 6
 
 
 @pytest.fixture(scope="session")
@@ -81,10 +85,32 @@ def _node_id_for_schemathesis(request):
         request.node._nodeid = request.node.nodeid
 
 
-@schema.parametrize()
-@pytest.mark.timeout(1500)  # one test runs every operation (about 170) as a subtest
-def test_gateway_conforms_to_its_openapi(case, issuer, session_loop):
+def conforms(case, issuer, session_loop) -> None:
     # A new subject per case: Idempotency-Key scopes are per caller, and a generated key that an
     # earlier case used with another body is rightly refused with 422 (test_problems covers it).
     headers = bearer(issuer, tenant="110000", roles=("provincial_operator",), sub=f"schemathesis-{uuid.uuid4().hex}")
     session_loop.run_until_complete(asyncio.to_thread(case.call_and_validate, headers=headers))
+
+
+def shard_of(label: str) -> int:
+    return zlib.crc32(label.encode()) % SHARDS
+
+
+def _shard_test(shard: int):
+    @schema.include(func=lambda ctx: shard_of(ctx.operation.label) == shard).parametrize()
+    @pytest.mark.timeout(900)  # one test runs its shard's operations as subtests
+    def test(case, issuer, session_loop):
+        conforms(case, issuer, session_loop)
+
+    test.__name__ = f"test_gateway_conforms_to_its_openapi_shard_{shard}"
+    return test
+
+
+for _shard in range(SHARDS):
+    globals()[f"test_gateway_conforms_to_its_openapi_shard_{_shard}"] = _shard_test(_shard)
+
+
+def test_the_shards_cover_every_operation(gateway_schema):
+    labels = [result.ok().label for result in gateway_schema.get_all_operations()]
+    assert len(labels) > 150
+    assert sorted({shard_of(label) for label in labels}) == list(range(SHARDS))
