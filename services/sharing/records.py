@@ -303,25 +303,40 @@ class BatchOutcome:
 
 async def create_accidents_batch(*, session: AsyncSession, caller: Caller,
                                  items: list[AccidentData]) -> list[BatchOutcome]:
-    """A bulk-publish batch in the caller's transaction: the same rules as ``create_accident`` per
-    record (a later duplicate of a record id in the same batch replays or conflicts with the first),
-    with one lookup of the existing ids and one exchange-log entry for the whole batch. A concurrent
-    publisher of the same record ids makes the flush fail with IntegrityError; the caller then
-    publishes the batch record by record."""
-    outcomes: list[BatchOutcome | None] = [None] * len(items)
+    """A bulk-publish batch of accidents in the caller's transaction (``create_records_batch``)."""
+    return await _create_batch(session, caller, ACCIDENTS,
+                               [lambda data=data: validate_accident(data) for data in items])
+
+
+async def create_records_batch(*, session: AsyncSession, caller: Caller, kind: RecordType,
+                               items: list[dict]) -> list[BatchOutcome]:
+    """Records of one type published together in the caller's transaction (the demo seed, imports)."""
+    return await _create_batch(session, caller, kind,
+                               [lambda data=data: kind.validate(data, kind.singular, True) for data in items])
+
+
+async def _create_batch(session: AsyncSession, caller: Caller, kind: RecordType,
+                        validators: list[Callable[[], dict]]) -> list[BatchOutcome]:
+    """The same rules as ``create_record`` per record (a later duplicate of a record id in the same
+    batch replays or conflicts with the first), with one lookup of the existing ids, one insert,
+    one change-feed write and one exchange-log entry for the whole batch. A concurrent publisher of
+    the same record ids makes the insert fail with IntegrityError; the caller then publishes the
+    batch record by record."""
+    outcomes: list[BatchOutcome | None] = [None] * len(validators)
     valid: dict[int, tuple[dict, str]] = {}
-    for index, data in enumerate(items):
+    for index, validate in enumerate(validators):
         try:
-            values = validate_accident(data)
+            values = validate()
         except InvalidArgument as error:
             outcomes[index] = BatchOutcome(error=error)
             continue
         valid[index] = (values, content_hash(values))
+    model = kind.model
     record_ids = {values["publisher_record_id"] for values, _ in valid.values()}
-    known: dict[str, Accident] = {}
+    known: dict[str, object] = {}
     if record_ids:
-        known = {row.publisher_record_id: row for row in (await session.scalars(select(Accident).where(
-            Accident.tenant_code == caller.tenant, Accident.publisher_record_id.in_(record_ids)))).all()}
+        known = {row.publisher_record_id: row for row in (await session.scalars(select(model).where(
+            model.tenant_code == caller.tenant, model.publisher_record_id.in_(record_ids)))).all()}
     now = datetime.now(UTC)
     new_rows: list[SimpleNamespace] = []
     for index, (values, digest) in valid.items():
@@ -334,14 +349,16 @@ async def create_accidents_batch(*, session: AsyncSession, caller: Caller,
         elif row.create_hash == digest:
             outcomes[index] = BatchOutcome(row=row)
         else:
-            outcomes[index] = BatchOutcome(error=_published_differently(ACCIDENTS, row))
+            outcomes[index] = BatchOutcome(error=_published_differently(kind, row))
     if new_rows:  # one executemany, not the unit of work's per-object flush
-        await session.execute(insert(Accident), [vars(row) for row in new_rows])
-    await changes.records_changed(session, record_type="accidents", kind="published",
-                                  items=[(row.id, None, changes.snapshot(row, ACCIDENT_FIELDS)) for row in new_rows])
+        await session.execute(insert(model), [vars(row) for row in new_rows])
+    await changes.records_changed(session, record_type=kind.name, kind="published",
+                                  items=[(row.id, None, changes.snapshot(row, kind.fields)) for row in new_rows])
     stored = [outcome.row.id for outcome in outcomes if outcome is not None and outcome.row is not None]
     if stored:
-        await _log(session, caller, "publish", stored)
+        await _log(session, caller, "publish", stored, kind.name)
+    for row in new_rows:
+        await _raise_rectification(session, caller, kind, row)
     return [outcome or BatchOutcome() for outcome in outcomes]
 
 
