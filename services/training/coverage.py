@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.clock import CST
@@ -95,7 +95,8 @@ async def compute(*, session: AsyncSession, caller: Caller, tenant_code: str, ye
         query = query.where(in_tenant)
     if not caller.roles & {MINISTRY_OPERATOR, PROVINCIAL_OPERATOR}:
         # SPEC 7.3 coverage: an employer officer sees its own employer only.
-        query = query.where(Trainee.employer_id == (caller.organisation or "\x00"))
+        # An officer without an organisation sees nobody (PostgreSQL refuses a NUL sentinel in text).
+        query = query.where(Trainee.employer_id == caller.organisation if caller.organisation else false())
     people = [Person(t.id, t.tenant_code, t.name_enc, t.employer_id, t.employer_name, t.industry_code,
                      key_industry_of(t.industry_code), t.key_position)
               for t in (await session.scalars(query)).all()]
