@@ -9,6 +9,7 @@ says every record was REPLAYED under the name it got the first time: nothing is 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import grpc
@@ -127,3 +128,20 @@ async def test_a_batch_with_the_same_record_twice_stores_it_once(sharing_alone, 
                         sharing_pb2.PUBLISH_OUTCOME_FAILED]
     assert response.results[0].name == response.results[1].name
     assert response.results[2].error_reason == "PUBLISHER_RECORD_ID_EXISTS"
+
+
+async def test_two_streams_with_the_same_records_at_once_store_each_once(sharing_alone, issuer):
+    """RELIABILITY R2, the same ids sent concurrently: two clients publish the same 2,000 records at
+    the same moment; whichever commits first creates a record, the other replays it under its name.
+    (On SQLite a record may instead fail as busy; the client's retry then creates or replays it.)"""
+    prefix = f"twin-{uuid.uuid4().hex[:8]}"
+    first, second = await asyncio.gather(publish(sharing_alone, issuer, batches(prefix, 2 * BATCH)),
+                                         publish(sharing_alone, issuer, batches(prefix, 2 * BATCH)))
+    retry = await publish(sharing_alone, issuer, batches(prefix, 2 * BATCH))
+    assert retry.failed_count == 0
+    assert first.created_count + second.created_count + retry.created_count == 2 * BATCH
+    for results in zip(first.results, second.results, retry.results, strict=True):
+        assert len({r.name for r in results if r.outcome != sharing_pb2.PUBLISH_OUTCOME_FAILED}) == 1
+        assert all(r.error_reason != "PUBLISHER_RECORD_ID_EXISTS" for r in results)
+    again = await publish(sharing_alone, issuer, batches(prefix, 2 * BATCH))
+    assert again.replayed_count == 2 * BATCH

@@ -4,6 +4,7 @@ one store with the xAPI LRS (RELIABILITY R3 for the channel's retry policy)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 
@@ -45,6 +46,28 @@ async def test_replay_is_harmless_and_a_changed_statement_conflicts(platform, lr
     ack = (await client(platform, lrs_platform).send([[changed]]))[0]
     assert ack.stored == 0 and [e.reason for e in ack.errors] == ["STATEMENT_CONFLICT"]
     assert ack.errors[0].statement_id == sent[2]["id"]
+
+
+async def test_two_streams_with_the_same_statements_at_once_store_each_once(platform, lrs_platform):
+    """RELIABILITY R2, the same ids sent concurrently: two connections push the same 300 statements
+    at the same moment. Each statement is stored once: the stream that loses a race on an id is
+    ended with ABORTED ("retry"), and its retry replays what the other stored."""
+    sent = [statement(verb=EXPERIENCED) for _ in range(300)]
+    batches = [sent[i:i + 100] for i in range(0, len(sent), 100)]
+
+    async def push():
+        try:
+            return await client(platform, lrs_platform).send(batches)
+        except grpc.aio.AioRpcError as error:
+            assert error.code() == grpc.StatusCode.ABORTED, error
+            return []
+
+    one, two = await asyncio.gather(push(), push())
+    retry = await client(platform, lrs_platform).send(batches)
+    assert all(not ack.errors for ack in one + two + retry)
+    assert sum(ack.replayed for ack in retry) == len(sent)
+    ids = await _stored_ids(platform, lrs_platform)
+    assert len(ids) == len(set(ids)) == len(sent)
 
 
 async def test_batches_are_bounded(platform, lrs_platform):
