@@ -85,7 +85,7 @@ async def record_changed(session: AsyncSession, *, record_type: str, kind: str, 
 
 async def records_changed(session: AsyncSession, *, record_type: str, kind: str,
                           items: list[tuple[str, dict | None, dict]]) -> None:
-    """``record_changed`` for many records of one type and kind (a bulk-publish batch): one flush
+    """``record_changed`` for many records of one type and kind (a bulk-publish batch): one insert
     and one rollup update for all of them."""
     assert kind in KINDS, kind
     if not items:
@@ -97,19 +97,13 @@ async def records_changed(session: AsyncSession, *, record_type: str, kind: str,
             for record_id, before, after in items]
     # One executemany with RETURNING rather than the unit of work's per-object bookkeeping (a
     # 1,000-record batch writes 1,000 changes). RETURNING's row order is not the VALUES order
-    # (SQLite), so the ids are matched by record id; asking for the order would send row by row.
-    returning = insert(RecordChange).returning(RecordChange.id, RecordChange.record_id)
+    # (SQLite), so the ids are matched by record id: a call names each record once.
     by_record = {row["record_id"]: row for row in rows}
-    if len(by_record) < len(rows):  # one record twice: ordered RETURNING (rare: not a publish batch)
-        returning = insert(RecordChange).returning(RecordChange.id, RecordChange.record_id,
-                                                   sort_by_parameter_order=True)
-        ids = [change_id for change_id, _ in (await session.execute(returning, rows)).all()]
-        pairs = list(zip(ids, rows, strict=True))
-    else:
-        pairs = [(change_id, by_record[record_id]) for change_id, record_id in
-                 (await session.execute(returning, rows)).all()]
-    await analytics.apply_changes(session, [analytics.Change(change_id, record_type, row["before"], row["after"])
-                                            for change_id, row in pairs])
+    assert len(by_record) == len(rows), "one change per record in a call"
+    inserted = await session.execute(insert(RecordChange).returning(RecordChange.id, RecordChange.record_id), rows)
+    await analytics.apply_changes(session, [
+        analytics.Change(change_id, record_type, by_record[record_id]["before"], by_record[record_id]["after"])
+        for change_id, record_id in inserted.all()])
     session.sync_session.info[_FLAG] = True
 
 
