@@ -398,8 +398,7 @@ def current_year() -> int:
 
 async def closure_by_tenant(*, session: AsyncSession, caller: Caller, year: int) -> list[tuple[str, int, int]]:
     """(tenant, notices due in ``year``, of them closed) for the tenants the caller sees: the
-    rectification closure rate of the provincial scorecards (SPEC AS-5). Year 0 is this year (CST)."""
-    year = year or current_year()
+    rectification closure rate of the provincial scorecards (SPEC AS-5)."""
     if not 2000 <= year <= 2100:
         raise InvalidArgument.field("year", "must be a calendar year between 2000 and 2100")
     closed = func.sum(case((RectificationNotice.state == CLOSED, 1), else_=0))

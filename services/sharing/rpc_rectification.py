@@ -95,9 +95,10 @@ class RectificationRpcs:
 
     async def GetRectificationClosure(self, request, context):
         caller = current_caller()
+        year = request.year or rectification.current_year()  # 0: this year (CST), resolved once
         async with self.db.session() as session:
-            rows = await rectification.closure_by_tenant(session=session, caller=caller, year=request.year)
-        return pb.GetRectificationClosureResponse(year=request.year or rectification.current_year(), tenants=[
+            rows = await rectification.closure_by_tenant(session=session, caller=caller, year=year)
+        return pb.GetRectificationClosureResponse(year=year, tenants=[
             pb.RectificationClosure(tenant_code=tenant, due=due, closed=closed) for tenant, due, closed in rows])
 
     async def ListRectificationNotices(self, request, context):
