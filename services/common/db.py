@@ -63,11 +63,41 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _stop_aiosqlite_once(dbapi_connection, _record) -> None:
+    """Make aiosqlite's ``stop()`` answer only once per connection.
+
+    aiosqlite (0.22) ends its worker thread on the first stop; a second ``stop()`` queues a future
+    no thread will ever resolve, and ``Connection.close()`` always stops (and awaits that) in its
+    ``finally``. SQLAlchemy's cancellation path does both: when a task is cancelled twice while a
+    statement runs (a gRPC handler past its deadline, then the server shutting down), the pool
+    terminates the connection with a shielded graceful ``close()`` and then a forced ``stop()``.
+    The graceful close then awaits forever, and that orphaned task hangs the event loop's shutdown
+    (``prevention up`` on Ctrl+C; aiosqlite issue #369). Here a repeated stop returns no future:
+    the first one already ends the thread, after every call queued before it.
+    """
+    connection = getattr(dbapi_connection, "driver_connection", None)
+    stop = getattr(connection, "stop", None)
+    if stop is None:
+        return
+    stopped = False
+
+    def stop_once():
+        nonlocal stopped
+        if stopped:
+            return None
+        stopped = True
+        return stop()
+
+    connection.stop = stop_once
+
+
 def sqlite_connect_hook(engine) -> None:
     """Apply the SQLite pragmas to every new connection of a (sync or async) engine."""
     target = getattr(engine, "sync_engine", engine)
     if target.dialect.name == "sqlite":
         event.listen(target, "connect", _sqlite_pragmas)
+        if target.dialect.is_async:
+            event.listen(target, "connect", _stop_aiosqlite_once)
 
 
 class ScopedSession(Session):
