@@ -116,6 +116,10 @@ async def test_unreachable_service_is_503_within_the_timeout(platform, issuer, t
     token = issuer.token(tenant="110000", roles=["provincial_operator"])
     async with AsyncExitStack() as stack:
         client = await open_gateway(stack, create_app(settings, addresses=addresses))
+        # Warm up first (JWKS fetched and cached through a route whose service is up), so the timed
+        # request measures the unreachable service, not one-off set-up on a loaded machine.
+        warm = await client.get("/v1/courses", headers={"Authorization": f"Bearer {token}"})
+        assert warm.status_code == 200, warm.text
         started = time.monotonic()
         r = await client.get("/v1/tenants", headers={"Authorization": f"Bearer {token}"})
         elapsed = time.monotonic() - started
@@ -188,6 +192,10 @@ async def write_past_the_deadline(platform, issuer, db_factory, tmp_path, tracer
         async with AsyncExitStack() as stack:
             client = await open_gateway(stack, create_app(settings, addresses={**platform.addresses,
                                                                                "training": address}))
+            # Warm up first (JWKS fetched and cached, channel to training connected), so the timed
+            # request measures the deadline, not one-off set-up on a machine other tests are loading.
+            warm = await client.get("/v1/courses", headers={"Authorization": f"Bearer {token}"})
+            assert warm.status_code == 200, warm.text
             lock.acquire()
             started = time.monotonic()
             r = await client.post("/v1/courses", headers={"Authorization": f"Bearer {token}"},
