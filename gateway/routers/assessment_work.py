@@ -221,6 +221,16 @@ async def resume_rate_run(run_id: Hex, body: ResumeIn, caller: CurrentCaller, ba
     return out((await backends.assessment.ResumeRateRun(request, timeout=backends.timeout)).rate_run)
 
 
+@router.get("/rate-runs")
+async def list_rate_runs(caller: CurrentCaller, backends: BackendsDep,
+                         pooling_region: Annotated[str, Query(pattern=r"^([1-9][0-9]{5})?$")] = "",
+                         page_size_: PageSize = 0, page_token: PageToken = "") -> Json:
+    """Runs the caller may see (one pooling region's when given), newest first."""
+    return out(await backends.assessment.ListRateRuns(rates_pb2.ListRateRunsRequest(
+        pooling_region=pooling_region, page_size=page_size(page_size_), page_token=page_token),
+        timeout=backends.timeout))
+
+
 @router.get("/rate-runs/{run_id}")
 async def get_rate_run(run_id: Hex, caller: CurrentCaller, backends: BackendsDep) -> Json:
     return out((await backends.assessment.GetRateRun(rates_pb2.GetRateRunRequest(name=f"rateRuns/{run_id}"),

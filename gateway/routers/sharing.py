@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from prevention.sharing.v1 import sharing_pb2
 
 from gateway.deps import BackendsDep, CurrentCaller
@@ -16,6 +16,7 @@ from gateway.schemas.sharing import (
     AccidentList,
     AccidentVoid,
     KeyIndustry,
+    KeyIndustryCreate,
     KeyIndustryList,
     Severity,
     SharingAgreement,
@@ -41,6 +42,27 @@ async def list_key_industries(caller: CurrentCaller, backends: BackendsDep, page
     )
     return KeyIndustryList(key_industries=[KeyIndustry.from_proto(k) for k in response.key_industries],
                            next_page_token=response.next_page_token)
+
+
+@router.post("/key-industries", response_model=KeyIndustry, status_code=201)
+async def create_key_industry(body: KeyIndustryCreate, caller: CurrentCaller, backends: BackendsDep,
+                              response: Response) -> KeyIndustry:
+    """Adds a local key industry to the caller's tenant; analytics count it at once. The same code
+    with the same content replays (200)."""
+    reply = await backends.sharing.CreateKeyIndustry(
+        sharing_pb2.CreateKeyIndustryRequest(key_industry=body.to_proto()), timeout=backends.timeout)
+    if reply.replayed:
+        response.status_code = 200
+    return KeyIndustry.from_proto(reply.key_industry)
+
+
+@router.delete("/key-industries/{code}", status_code=204, response_class=Response)
+async def delete_key_industry(code: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,63}$")], caller: CurrentCaller,
+                              backends: BackendsDep) -> Response:
+    """Removes a key industry the caller's tenant added."""
+    await backends.sharing.DeleteKeyIndustry(sharing_pb2.DeleteKeyIndustryRequest(name=f"keyIndustries/{code}"),
+                                             timeout=backends.timeout)
+    return Response(status_code=204)
 
 
 # -- accidents (SH-1, SH-3): fields a sharing agreement withholds are absent (exclude_unset) -----

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from prevention.sharing.v1 import sharing_pb2
 from pydantic import BaseModel, Field
 
 from gateway.schemas.common import NOT_BLANK, Strict
 from services.common.enums import EnumLabels
+from services.common.validators import INDUSTRY_SECTIONS
 
 # The domain's lists, as data (plain tuples: importing them pulls in no service code paths).
 ACCIDENT_TYPES = (
@@ -46,6 +47,27 @@ class KeyIndustry(BaseModel):
     def from_proto(cls, m: sharing_pb2.KeyIndustry) -> KeyIndustry:
         return cls(code=m.code, display_name=m.display_name, display_name_en=m.display_name_en,
                    divisions=list(m.divisions), tenant_code=m.tenant_code)
+
+
+# Every GB/T 4754-2017 division, each within its section (what the sharing service accepts).
+DIVISION = "^(" + "|".join(f"{section}{d:02d}" for section, (low, high) in INDUSTRY_SECTIONS.items()
+                           for d in range(low, high + 1)) + ")$"
+
+
+class KeyIndustryCreate(Strict):
+    """A local key industry of the caller's tenant (the national five are seed data)."""
+
+    code: str = Field(max_length=64, json_schema_extra={"pattern": r"^[a-z][a-z0-9_]{1,63}$"},
+                      description="Stable id within the tenant; the same content again replays")
+    display_name: str = Field(max_length=64, json_schema_extra={"pattern": NOT_BLANK})
+    display_name_en: str = Field(default="", max_length=128)
+    divisions: list[Annotated[str, Field(max_length=3, json_schema_extra={"pattern": DIVISION})]] = Field(
+        min_length=1, max_length=30, json_schema_extra={"uniqueItems": True},
+        description="GB/T 4754-2017 divisions (a section letter and 2 digits, e.g. N76); each belongs to its section")
+
+    def to_proto(self) -> sharing_pb2.KeyIndustry:
+        return sharing_pb2.KeyIndustry(code=self.code, display_name=self.display_name,
+                                       display_name_en=self.display_name_en, divisions=self.divisions)
 
 
 class KeyIndustryList(BaseModel):

@@ -30,7 +30,7 @@ DEFAULT_CAP_RATE = Decimal("0.03")
 MAX_CAP_RATE = Decimal("0.10")
 TENDER_THRESHOLD_FEN = 500_000 * 100
 COMMITTED_STATES = ("approved", "in_progress", "acceptance", "completed", "failed")
-_REGION = re.compile(r"^[1-9][0-9]{5}$")
+REGION = re.compile(r"^[1-9][0-9]{5}$")
 _SETTINGS_NAME = re.compile(r"^budgetSettings/([1-9][0-9]0000)$")
 
 
@@ -56,7 +56,7 @@ class BudgetStatus:
 
 
 def check_region(code: str, caller: Caller, field: str) -> str:
-    if not _REGION.match(code or ""):
+    if not REGION.match(code or ""):
         raise InvalidArgument.field(field, "must be a 6-digit pooling-region code")
     if code == NATIONAL_TENANT or not caller.sees_tenant(code):
         raise InvalidArgument.field(field, "must be a pooling region of the caller's province")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.assessment.models import Base
@@ -47,6 +47,7 @@ class RateRun(Base):
     job (``cursor`` = last employer done; each batch commits its results with the cursor)."""
 
     __tablename__ = "rate_runs"
+    __table_args__ = (Index("ix_rate_runs_tenant_code_create_time", "tenant_code", "create_time", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     tenant_code: Mapped[str] = mapped_column(String(6), index=True)

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.assessment import budget, rates
 from services.assessment.models_rates import RateInput, RateResultRow, RateRuleSet, RateRun
 from services.assessment.tables import TableError, read_table, write_table
-from services.common.context import Caller
+from services.common.context import NATIONAL_TENANT, Caller
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.common.tenancy import visible_to
 from services.common.validators import validate_uscc
@@ -237,6 +237,26 @@ async def process(*, sessionmaker: async_sessionmaker, caller: Caller, run_id: s
             run.processed += len(results)
             await session.commit()
             done_batches += 1
+
+
+async def list_runs(*, session: AsyncSession, caller: Caller, region: str, after: tuple[str, str] | None,
+                    limit: int) -> list[RateRun]:
+    """Runs the caller sees (one pooling region's when ``region`` is given), newest first."""
+    query = select(RateRun).where(visible_to(RateRun.tenant_code, caller))
+    if region:
+        if not budget.REGION.match(region):
+            raise InvalidArgument.field("pooling_region", "must be a 6-digit pooling-region code")
+        if region == NATIONAL_TENANT or not caller.sees_tenant(region):  # like an unknown region
+            raise NotFound(f"pooling region {region} not found")
+        query = query.where(RateRun.tenant_code == region)
+    if after is not None:
+        try:
+            after_time = datetime.fromisoformat(after[0])
+        except ValueError:
+            raise InvalidArgument.field("page_token", "is malformed") from None
+        query = query.where(tuple_(RateRun.create_time, RateRun.id) < tuple_(after_time, after[1]))
+    query = query.order_by(RateRun.create_time.desc(), RateRun.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())
 
 
 async def list_results(*, session: AsyncSession, caller: Caller, run_id: str, after: str | None,

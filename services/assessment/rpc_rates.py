@@ -114,6 +114,19 @@ class RateRpcs:
             run = await rate_runs.get_run(session=session, caller=caller, run_id=run_id)
         return rates_pb2.GetRateRunResponse(rate_run=run_to_proto(run))
 
+    async def ListRateRuns(self, request, context):
+        caller = current_caller()
+        size = clamp_page_size(request.page_size)
+        query = {"pooling_region": request.pooling_region}
+        after = decode_page_token(request.page_token, query, shape=(str, str))
+        async with self.db.session() as session:
+            rows = await rate_runs.list_runs(session=session, caller=caller, region=request.pooling_region,
+                                             after=(after[0], after[1]) if after else None, limit=size + 1)
+        last = rows[size - 1] if len(rows) > size else None
+        return rates_pb2.ListRateRunsResponse(
+            rate_runs=[run_to_proto(r) for r in rows[:size]],
+            next_page_token=encode_page_token([last.create_time.isoformat(), last.id], query) if last else "")
+
     async def ListRateResults(self, request, context):
         caller = current_caller()
         run_id = rate_runs.parse_run_name(request.parent)

@@ -109,6 +109,33 @@ class SharingServicer(BulletinRpcs, JointMeetingRpcs, RecordRpcs, FeedRpcs, Anal
         )
 
 
+    async def CreateKeyIndustry(self, request, context):
+        caller = current_caller()
+        k = request.key_industry
+        data = service.KeyIndustryData(code=k.code, display_name=k.display_name, display_name_en=k.display_name_en,
+                                       divisions=list(k.divisions))
+        for attempt in (1, 2):
+            try:
+                async with self.db.session() as session:
+                    row, created = await service.create_key_industry(session=session, caller=caller, data=data)
+                    response = sharing_pb2.CreateKeyIndustryResponse(key_industry=key_industry_to_proto(row),
+                                                                     replayed=not created)
+                    await session.commit()
+                return response
+            except IntegrityError:
+                # A concurrent create of the same code won; once more, this one replays or conflicts.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def DeleteKeyIndustry(self, request, context):
+        caller = current_caller()
+        code = service.parse_key_industry_name(request.name)
+        async with self.db.session() as session:
+            await service.delete_key_industry(session=session, caller=caller, code=code)
+            await session.commit()
+        return sharing_pb2.DeleteKeyIndustryResponse()
+
     # -- accidents ---------------------------------------------------------------------------------
 
     async def _publish(self, caller, data: records.AccidentData) -> tuple[Accident, bool]:

@@ -172,3 +172,55 @@ async def test_file_import_with_row_errors_and_export(platform, issuer):
                 "down_multiplier": "0.3", "up1_ratio_max": "1.0", "surprise": "1"}))))
         assert code == grpc.StatusCode.INVALID_ARGUMENT
         assert "down_multiplier" in details and "surprise" in details
+
+
+def newest_first(runs) -> list[str]:
+    return [r.name for r in sorted(runs, key=lambda r: (r.create_time.ToDatetime(), r.name), reverse=True)]
+
+
+async def every_run(po, region: str = "") -> list[rates_pb2.RateRun]:
+    runs, token = [], ""
+    while True:
+        page = await po.ListRateRuns(rates_pb2.ListRateRunsRequest(pooling_region=region, page_size=2,
+                                                                   page_token=token))
+        runs += page.rate_runs
+        token = page.next_page_token
+        if not token:
+            return runs
+
+
+@pytest.mark.db
+async def test_runs_are_listed_newest_first_within_the_callers_province(platform, issuer):
+    region, neighbour = unique_region(TENANT), unique_region(TENANT)
+    async with assessment(platform) as client:
+        po = client(issuer.token(tenant=TENANT, roles=["provincial_operator"]))
+        mine = []
+        for where in (region, region, neighbour, region):
+            mine.append((await po.StartRateRun(rates_pb2.StartRateRunRequest(pooling_region=where,
+                                                                             cycle_end_year=2025))).rate_run)
+        in_region = [r for r in mine if r.pooling_region == region]
+
+        listed = await every_run(po, region)  # two per page: the keyset carries over pages
+        assert {r.pooling_region for r in listed} == {region}
+        assert [r.name for r in listed] == newest_first(listed)
+        assert [r.name for r in listed if r in in_region] == newest_first(in_region)
+        assert {r.name for r in listed} >= {r.name for r in in_region}
+        province = await every_run(po)
+        assert [r.name for r in province] == newest_first(province)
+        assert {r.name for r in province} >= {r.name for r in mine}
+        assert all(r.pooling_region.startswith(TENANT[:2]) for r in province)
+
+        # A page token belongs to its query; a region outside the caller's province is not found.
+        first = await po.ListRateRuns(rates_pb2.ListRateRunsRequest(pooling_region=region, page_size=1))
+        code, details = await code_of(po.ListRateRuns(rates_pb2.ListRateRunsRequest(
+            pooling_region=neighbour, page_token=first.next_page_token)))
+        assert code == grpc.StatusCode.INVALID_ARGUMENT and "page_token" in details
+        beijing = client(issuer.token(tenant="110000", roles=["provincial_operator"]))
+        code, _ = await code_of(beijing.ListRateRuns(rates_pb2.ListRateRunsRequest(pooling_region=region)))
+        assert code == grpc.StatusCode.NOT_FOUND  # like a region that does not exist
+        code, details = await code_of(beijing.ListRateRuns(rates_pb2.ListRateRunsRequest(pooling_region="11")))
+        assert code == grpc.StatusCode.INVALID_ARGUMENT and "pooling_region" in details
+        assert not {r.name for r in await every_run(beijing)} & {r.name for r in mine}
+
+        ministry = client(issuer.token(tenant="100000", roles=["ministry_operator"]))
+        assert [r.name for r in await every_run(ministry, region)] == [r.name for r in listed]

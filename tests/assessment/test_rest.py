@@ -80,6 +80,12 @@ async def test_rate_run_export_over_rest(platform, issuer):
                                       json={"pooling_region": region, "cycle_end_year": 2025})).json()
     assert run["state"] == "completed"
     run_id = run["name"].removeprefix("rateRuns/")
+    listed = await platform.client.get("/v1/rate-runs", headers=po, params={"pooling_region": region})
+    assert listed.status_code == 200, listed.text
+    assert run["name"] in [r["name"] for r in listed.json()["rate_runs"]]
+    problem = assert_problem(await platform.client.get("/v1/rate-runs", headers=po,
+                                                       params={"pooling_region": "32x"}), 400)
+    assert any("pooling_region" in v["field"] for v in problem["violations"]), problem
     results = (await platform.client.get(f"/v1/rate-runs/{run_id}/results", headers=po)).json()["rate_results"]
     assert [(r["employer"], r["tier"], r["rate"]) for r in results] == [(uscc, "150%", "0.01650")]
     exported = await platform.client.get(f"/v1/rate-runs/{run_id}/export", headers=po)

@@ -166,7 +166,8 @@ async def test_provincial_operator_pages_show_and_request_only_its_province(cons
         assert "天津" not in text and "120000" not in text
     allowed = {"/v1/accidents", "/v1/notifications", "/v1/tenants/110000", "/v1/analytics/incidence",
                "/v1/rectification-closure", "/v1/rectification-notices", "/v1/coverage", "/v1/filings",
-               "/v1/overdue-filings", "/v1/projects", "/v1/budget-status", f"/v1/rate-runs/{SEEDED['rate_run']}",
+               "/v1/overdue-filings", "/v1/projects", "/v1/budget-status", "/v1/rate-runs",
+               f"/v1/rate-runs/{SEEDED['rate_run']}",
                f"/v1/rate-runs/{SEEDED['rate_run']}/results"}
     for url in s.api_requests():
         parts = urlsplit(url)
@@ -247,11 +248,16 @@ async def check_assessment_pages(p, page, user: str, artifacts) -> None:
     await shot(page, artifacts, f"{who}-projects")
 
     await open_page(page, "rates")
-    await page.get_by_label("测算编号").fill("not-a-run")
+    runs = (await p.get(user, "/v1/rate-runs", page_size=50))["rate_runs"]
+    options = page.get_by_label("测算", exact=True).locator("option")
+    await options.first.wait_for(state="attached")
+    assert await options.evaluate_all("os => os.map(o => o.value)") == [r["name"].removeprefix("rateRuns/")
+                                                                         for r in runs]
+    assert {r["pooling_region"][:2] for r in runs} == ({"11"} if user == BEIJING else {r["pooling_region"][:2]
+                                                                                       for r in runs})
+    await page.get_by_label("测算", exact=True).select_option(SEEDED["rate_run"])
     await page.get_by_role("button", name="查看").click()
-    assert "32" in await page.locator("[data-state=invalid]").inner_text()
-    await page.get_by_label("测算编号").fill(SEEDED["rate_run"])
-    await page.get_by_role("button", name="查看").click()
+    await page.locator("#rate-run-summary", has_text=REGION).wait_for()
     await page.locator("#rates-table").wait_for()
     results = await all_items(p, user, f"/v1/rate-runs/{SEEDED['rate_run']}/results", "rate_results")
     tiers = sorted({r["tier"] for r in results}, key=lambda x: float(x.rstrip("%")))

@@ -234,7 +234,28 @@ def agreement_in(tenant: str):
     return make
 
 
+def key_industry_body() -> dict:
+    # T98 (international organisations): no test's analytics data lies there.
+    return {"code": f"harness_{uuid.uuid4().hex[:8]}", "display_name": "harness key industry", "divisions": ["T98"]}
+
+
+def key_industry_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        token = issuer.token(tenant=tenant, roles=["provincial_operator"])
+        response = await platform.client.post("/v1/key-industries", json=key_industry_body(),
+                                              headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        return {"code": response.json()["code"]}
+    return make
+
+
 SAMPLES.update({
+    "POST /v1/key-industries": Sample(body=key_industry_body),
+    "DELETE /v1/key-industries/{code}": Sample(
+        own=key_industry_in(TENANT_A),
+        not_tenant_data="a code names a key industry of the caller's own tenant, and the ministry adds none "
+                        "(the national five are seed data); another tenant's code answering NOT_FOUND is tested "
+                        "in tests/sharing/test_key_industries.py"),
     "POST /v1/accidents": Sample(body=accident_body),
     "GET /v1/accidents/{accident_id}": Sample(own=accident_in(TENANT_A), foreign=accident_in(TENANT_B)),
     "POST /v1/accidents/{accident_id}/correct": Sample(

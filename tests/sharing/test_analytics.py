@@ -291,3 +291,28 @@ async def test_exposure_import_from_csv_and_xlsx(platform, issuer):
     no_header = await platform.client.post("/v1/exposure:import", headers=headers,
                                            files={"file": ("e.csv", b"C26,2024,1\r\n", "text/csv")})
     assert no_header.json()["errors"][0]["row"] == 0
+
+
+async def test_a_local_key_industry_counts_for_its_tenant_only(platform, issuer, fixture):
+    """P1 adds H61 as a local key industry: P1's key-industry figures take in its 10 injured of
+    20,000 insured (2025; none in 2020), P2's do not change; removed, P1's are as before."""
+    p1, p2, *_ = fixture
+    added = await platform.client.post("/v1/key-industries", headers=bearer(issuer, **po(p1)), json={
+        "code": "accommodation", "display_name": "住宿业", "divisions": ["H61"]})
+    assert added.status_code == 201, added.text
+    for who in (MO, po(p1)):
+        result = await incidence(platform, issuer, who)
+        rows = rows_of(result, p1)
+        assert rows[(p1, "H61")]["key_industry"] is True
+        k1 = key_of(result, p1)
+        assert (k1["figures"]["injured_persons"], k1["figures"]["insured_persons"]) == (73, 180_000)
+        assert k1["figures"]["incidence_per_100k_insured"] == approx(73 / 180_000 * 100_000)
+        assert k1["baseline"]["incidence_per_100k_insured"] == approx(70 / 150_000 * 100_000)
+    mo = await incidence(platform, issuer, MO)
+    assert key_of(mo, p2)["figures"]["incidence_per_100k_insured"] == approx(31)
+
+    removed = await platform.client.delete("/v1/key-industries/accommodation", headers=bearer(issuer, **po(p1)))
+    assert removed.status_code == 204, removed.text
+    after = await incidence(platform, issuer, MO)
+    assert rows_of(after, p1)[(p1, "H61")]["key_industry"] is False
+    assert key_of(after, p1)["figures"]["incidence_per_100k_insured"] == approx(39.375)

@@ -2,10 +2,10 @@
 // acknowledgement / acknowledged / returned / overdue), the project pipeline by state with each
 // pooling region's approved budget against its cap, and a premium-rate run's tier distribution.
 // The API scopes every list: a provincial operator's requests name no tenant, only pooling
-// regions and runs taken from its own answers (or typed in, which the API then checks).
+// regions and runs taken from its own answers.
 import { api, listAll } from './api.js';
 import { emptyState, errorState, h, loading } from './dom.js';
-import { formatNumber, formatYear, locale, t } from './i18n.js';
+import { formatDateTime, formatNumber, formatYear, locale, t } from './i18n.js';
 import { AXIS_LABEL, GRID, chartBox, currentYearCst, dataTable, draw, nameOf } from './charts.js';
 import { scopeTenants } from './overview.js';
 
@@ -137,41 +137,52 @@ export function tierCounts(results) {
 export async function renderRates(section, context) {
   const { registerChart, isCurrent } = context;
   const heading = h('h1', { tabindex: '-1' }, t('rates.title'));
-  const input = h('input', { id: 'rate-run', name: 'run',
-    autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'rate-run-help', class: 'text' });
+  const body = h('div', {}, loading());
+  section.replaceChildren(heading, h('p', { class: 'muted' }, t('rates.subtitle')), body);
+  let runs;
+  try {
+    runs = (await api('/v1/rate-runs?page_size=50')).rate_runs;
+  } catch (error) {
+    if (isCurrent()) body.replaceChildren(errorState(error, () => renderRates(section, context)));
+    return;
+  }
+  if (!isCurrent()) return;
+  if (!runs.length) {
+    body.replaceChildren(emptyState(t('rates.none')));
+    return;
+  }
+  const select = h('select', { id: 'rate-run', name: 'run', 'aria-describedby': 'rate-run-help' },
+    ...runs.map((run) => h('option', { value: run.name.replace(/^rateRuns\//, '') },
+      t('rates.option', { region: run.pooling_region, year: formatYear(run.cycle_end_year), state: run.state,
+        time: formatDateTime(run.create_time) }))));
   const form = h('form', { class: 'toolbar', id: 'rate-run-form' },
-    h('label', { for: 'rate-run' }, t('rates.run')), input,
+    h('label', { for: 'rate-run' }, t('rates.run')), select,
     h('button', { type: 'submit' }, t('rates.show')));
-  const body = h('div', {}, h('p', { class: 'state', 'data-state': 'empty', id: 'rate-run-help' }, t('rates.help')));
-  section.replaceChildren(heading, h('p', { class: 'muted' }, t('rates.subtitle')), form, body);
+  const result = h('div', {});
+  body.replaceChildren(form, h('p', { class: 'muted', id: 'rate-run-help' }, t('rates.help')), result);
   let chart = null;
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const id = input.value.trim().replace(/^rateRuns\//, '');
-    if (!/^[0-9a-f]{32}$/.test(id)) {
-      body.replaceChildren(h('p', { role: 'alert', class: 'state error', 'data-state': 'invalid' }, t('rates.invalid')));
-      return;
-    }
-    body.replaceChildren(loading());
+  const show = async () => {
+    const id = select.value;
+    result.replaceChildren(loading());
     let run;
     let results;
     try {
       [run, results] = await Promise.all([api(`/v1/rate-runs/${id}`),
         listAll(`/v1/rate-runs/${id}/results`, 'rate_results')]);
     } catch (error) {
-      if (isCurrent()) body.replaceChildren(errorState(error, () => form.requestSubmit()));
+      if (isCurrent()) result.replaceChildren(errorState(error, show));
       return;
     }
-    if (!isCurrent()) return;
+    if (!isCurrent() || select.value !== id) return;
     chart?.dispose();
     chart = null;
     if (!results.length) {
-      body.replaceChildren(emptyState(t('rates.empty')));
+      result.replaceChildren(emptyState(t('rates.empty')));
       return;
     }
     const { tiers, counts } = tierCounts(results);
     const box = chartBox('rates-chart', t('rates.chartLabel'));
-    body.replaceChildren(
+    result.replaceChildren(
       h('p', { id: 'rate-run-summary' }, t('rates.summary', { region: run.pooling_region,
         year: formatYear(run.cycle_end_year), state: run.state, count: formatNumber(results.length) })),
       box, dataTable('rates-table', t('rates.table'), [t('rates.tier'), t('rates.employers')],
@@ -182,5 +193,11 @@ export async function renderRates(section, context) {
       yAxis: { type: 'value', minInterval: 1, axisLabel: AXIS_LABEL },
       series: [{ id: 'tiers', name: t('rates.employers'), type: 'bar', data: counts, itemStyle: { color: '#0b5cad' } }],
     }, registerChart);
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    show();
   });
+  select.addEventListener('change', show);
+  await show();
 }
