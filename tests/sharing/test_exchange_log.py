@@ -14,12 +14,15 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from services.cli import app
+from services.common.clock import FrozenClock
 from services.common.db import Database
 from services.common.migrations import upgrade
+from services.common.scheduler import LocalLock
 from services.common.storage import LocalObjectStore
 from services.sharing import exchange_log
 from services.sharing.exchange_log import Entry
 from tests.gateway.helpers import assert_problem, bearer
+from tests.integration.helpers import wait_until
 from tests.sharing.test_records import PO_A, accident, publish
 
 EVENTS = 1000
@@ -145,6 +148,54 @@ async def test_a_missing_checkpoint_object_is_detected(chain, tmp_path):
     await store.delete(exchange_log.checkpoint_key(500))
     result = await verify(database, store)
     assert not result.ok and result.first_bad_seq == 500 and "object store" in result.reason, result
+
+
+class CountingClock(FrozenClock):
+    """A frozen clock that counts its readings: the scheduler reads it once per job and pass."""
+
+    def __init__(self, at: datetime):
+        super().__init__(at)
+        self.readings = 0
+
+    def now(self) -> datetime:
+        self.readings += 1
+        return super().now()
+
+
+async def test_the_checkpoint_job_writes_the_head_every_interval(db_factory, tmp_path):
+    """The scheduler job the sharing service runs (exchange_log.checkpoint_background): a checkpoint
+    of the committed head at once, and the next one only once the interval has passed, linked to
+    the first."""
+    database = Database(await db_factory.prepared("sharing", seed=False))
+    store, clock, stop = store_at(tmp_path), CountingClock(T0), asyncio.Event()
+    background = exchange_log.checkpoint_background(
+        sessionmaker=database.sessionmaker, store=store, clock=clock, tick=0.01,
+        lock=LocalLock(tmp_path / "locks" / "checkpoint.lock"))
+
+    async def written() -> list[int]:
+        return [p.seq for p in (await exchange_log.checkpoints(store))[0]]
+
+    await fill(database, 20)
+    task = asyncio.create_task(background(stop))
+    try:
+        await wait_until(lambda: _eq(written(), [20]), timeout=10, what="the first checkpoint")
+        await fill(database, 5, start=20)
+        clock.advance(exchange_log.CHECKPOINT_INTERVAL - timedelta(seconds=1))
+        seen = clock.readings
+        await wait_until(lambda: clock.readings >= seen + 3, timeout=10, what="more passes of the scheduler")
+        assert await written() == [20]  # not due yet
+        clock.advance(timedelta(seconds=1))
+        await wait_until(lambda: _eq(written(), [25, 20]), timeout=10, what="the checkpoint one interval later")
+    finally:
+        stop.set()
+        await task
+    result = await verify(database, store)
+    assert result.ok and (result.checkpoints, result.last_seq) == (2, 25), result
+    await database.dispose()
+
+
+async def _eq(awaitable, expected) -> bool:
+    return await awaitable == expected
 
 
 # -- through the platform -------------------------------------------------------------------------
