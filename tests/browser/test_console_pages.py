@@ -271,3 +271,72 @@ async def test_ministry_assessment_pages_match_the_api(console_platform, chromiu
     s = await sign_in(chromium, console_platform, MINISTRY)
     await check_assessment_pages(console_platform, s.page, MINISTRY, artifacts)
     assert s.errors == []
+
+
+# WCAG 2.1 SC 1.4.3 (GB/T 37668 follows it): text against its composited background at least
+# 4.5:1, large text (24 px, or 18.66 px bold) 3:1. Chart text is drawn on canvas and not checked here.
+CONTRAST = """() => {
+  const parse = (c) => {
+    const m = /rgba?\\(([^)]+)\\)/.exec(c || '');
+    if (!m) return null;
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+  };
+  const over = (top, bottom) => ({ r: top.r * top.a + bottom.r * (1 - top.a),
+    g: top.g * top.a + bottom.g * (1 - top.a), b: top.b * top.a + bottom.b * (1 - top.a), a: 1 });
+  const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const luminance = (c) => 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+  const background = (el) => {
+    const chain = [];
+    for (let e = el; e; e = e.parentElement) chain.unshift(e);
+    let bg = { r: 255, g: 255, b: 255, a: 1 };
+    for (const e of chain) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0) bg = over(c, bg);
+    }
+    return bg;
+  };
+  const failures = [];
+  const seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const text = walker.currentNode.textContent.trim();
+    const el = walker.currentNode.parentElement;
+    if (!text || !el || seen.has(el)) continue;
+    seen.add(el);
+    const style = getComputedStyle(el);
+    const box = el.getBoundingClientRect();
+    if (style.visibility !== 'visible' || box.width < 2 || box.height < 2) continue;
+    if (el.closest('[hidden], :disabled')) continue;
+    const bg = background(el);
+    const fg = over(parse(style.color), bg);
+    const [hi, lo] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (parseInt(style.fontWeight, 10) >= 700 && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) {
+      failures.push(`${el.tagName.toLowerCase()} "${text.slice(0, 40)}" ${ratio.toFixed(2)}:1`);
+    }
+  }
+  return failures;
+}"""
+
+
+async def low_contrast(page) -> list[str]:
+    return await page.evaluate(CONTRAST)
+
+
+async def test_text_meets_the_contrast_minimum_on_every_page(console_platform, chromium):
+    """Every page's text, in Chinese and in English, as a ministry and as a provincial operator."""
+    p = console_platform
+    for user in (MINISTRY, BEIJING):
+        s = await sign_in(chromium, p, user)
+        failures = {"inbox": await low_contrast(s.page)}
+        for name in PAGES:
+            await open_page(s.page, name)
+            failures[name] = await low_contrast(s.page)
+        await s.page.locator("#language").click()
+        await s.page.get_by_role("heading", name="Premium-rate results: tier distribution").wait_for()
+        failures["rates (English)"] = await low_contrast(s.page)
+        assert {k: v for k, v in failures.items() if v} == {}, user
+        await s.page.close()
