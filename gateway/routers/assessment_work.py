@@ -16,6 +16,8 @@ from gateway.problems import ERROR_RESPONSES
 from gateway.routers.params import IdempotencyKey, PageSize, PageToken, page_size
 from gateway.schemas.assessment_work import (
     BudgetSettingsIn,
+    DocumentKind,
+    DocumentUploadIn,
     DrawIn,
     ExpertIn,
     ExpertReviewIn,
@@ -51,6 +53,31 @@ def out(message) -> Json:
 
 
 # -- projects (AS-1) -----------------------------------------------------------------------------
+
+
+@router.post("/document-uploads", status_code=201)
+async def create_document_upload(body: DocumentUploadIn, caller: CurrentCaller, backends: BackendsDep) -> Json:
+    """A presigned PUT URL (15 minutes) for a call's guideline or template form, or an application's
+    document; PUT the file with exactly this Content-Type, then name `object_key` in the call or
+    application."""
+    return out(await backends.assessment.CreateDocumentUpload(body.to_proto(projects_pb2.CreateDocumentUploadRequest()),
+                                                              timeout=backends.timeout))
+
+
+@router.get("/project-calls/{call_id}/documents/{kind}")
+async def download_call_document(call_id: Hex, kind: Literal["guideline", "template_form"], caller: CurrentCaller,
+                                 backends: BackendsDep) -> Json:
+    """A presigned GET URL (15 minutes) for the call's guideline or template form."""
+    return out(await backends.assessment.GetDocumentDownload(projects_pb2.GetDocumentDownloadRequest(
+        parent=f"projectCalls/{call_id}", kind=kind), timeout=backends.timeout))
+
+
+@router.get("/projects/{project_id}/documents/{kind}")
+async def download_project_document(project_id: Hex, kind: DocumentKind, caller: CurrentCaller,
+                                    backends: BackendsDep) -> Json:
+    """A presigned GET URL (15 minutes) for one of the project's documents."""
+    return out(await backends.assessment.GetDocumentDownload(projects_pb2.GetDocumentDownloadRequest(
+        parent=f"projects/{project_id}", kind=kind), timeout=backends.timeout))
 
 
 @router.post("/project-calls", status_code=201)

@@ -44,17 +44,26 @@ class ProtoBody(Strict):
         return json_format.ParseDict(self.model_dump(exclude_none=True), message)
 
 
+class DocumentUploadIn(ProtoBody):
+    kind: Literal["guideline", "template_form", "project_document"] = Field(
+        description="guideline or template_form (a call's), project_document (an application's)")
+    content_type: Literal["application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          "image/png", "image/jpeg"]
+
+
 class ProjectCallIn(ProtoBody):
     title: str = Field(min_length=1, max_length=200, **NOT_BLANK)
     year: int = Field(ge=2000, le=2100)
-    guideline_object: str = Field(**OBJECT, description="<tenant>/assessment/guideline/<id>")
-    template_form_object: str = Field(**OBJECT, description="<tenant>/assessment/template_form/<id>")
+    guideline_object: str = Field(**OBJECT, description="<tenant>/assessment/guideline/<id>, uploaded first "
+                                                         "(POST /v1/document-uploads)")
+    template_form_object: str = Field(**OBJECT, description="<tenant>/assessment/template_form/<id>, uploaded first")
     closes_on: str = Field(**DATE)
 
 
 class DocumentIn(ProtoBody):
     kind: DocumentKind
-    object_key: str = Field(**OBJECT, description="<tenant>/assessment/project_document/<id>")
+    object_key: str = Field(**OBJECT, description="<tenant>/assessment/project_document/<id>, uploaded first "
+                                                   "(POST /v1/document-uploads)")
 
 
 class MilestoneIn(ProtoBody):

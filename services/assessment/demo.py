@@ -27,6 +27,19 @@ def _uscc(seed: str) -> str:
     return "91" + digits + uscc_check_char("91" + digits)
 
 
+def demo_document_keys(tenant: str) -> list[str]:
+    return [f"{tenant}/assessment/guideline/demo", f"{tenant}/assessment/template_form/demo",
+            *(f"{tenant}/assessment/project_document/demo-{k}" for k in DOCUMENTS)]
+
+
+async def upload_demo_documents(store) -> int:
+    """The files the demo calls and projects name (calls and applications name uploaded objects)."""
+    keys = [key for tenant in ("110000", "120000") for key in demo_document_keys(tenant)]
+    for key in keys:
+        await store.put(key, f"%PDF-1.4\n% demo document {key.rsplit('/', 1)[1]}\n".encode(), "application/pdf")
+    return len(keys)
+
+
 async def seed_demo(session: AsyncSession) -> dict[str, int]:
     now = datetime.now(UTC)
     counts = {"project_calls": 0, "projects": 0, "experts": 0, "rate_inputs": 0}
@@ -34,8 +47,8 @@ async def seed_demo(session: AsyncSession) -> dict[str, int]:
         call_id = _id(tenant, "call")
         if await session.get(ProjectCall, call_id) is None:
             session.add(ProjectCall(id=call_id, tenant_code=tenant, title="2026年度工伤预防项目申报", year=2026,
-                                    guideline_object=f"{tenant}/assessment/guideline/demo",
-                                    template_form_object=f"{tenant}/assessment/template_form/demo",
+                                    guideline_object=demo_document_keys(tenant)[0],
+                                    template_form_object=demo_document_keys(tenant)[1],
                                     closes_on=date(2026, 12, 31), created_by="demo", create_time=now))
             counts["project_calls"] += 1
         for year, income in ((2025, 2_000_000_000_00), (2026, 2_100_000_000_00)):
@@ -53,8 +66,8 @@ async def seed_demo(session: AsyncSession) -> dict[str, int]:
                 applicant_organisation=f"organisations/{_id(tenant, 'institution')}", beneficiary_employer="",
                 pooling_region=tenant, category=category, requested_budget_fen=300_000_00,
                 planned_start=date(2026, 3, 1), planned_end=date(2027, 2, 28),
-                documents=[{"kind": k, "object_key": f"{tenant}/assessment/project_document/demo-{k}"}
-                           for k in DOCUMENTS],
+                documents=[{"kind": k, "object_key": key} for k, key in zip(DOCUMENTS, demo_document_keys(tenant)[2:],
+                                                                             strict=True)],
                 milestones=[{"title": "培训完成", "due_date": "2026-09-30"}], state="submitted", budget_year=2026,
                 tender_required=False, version=1, created_by="demo", create_time=now))
             await session.flush()

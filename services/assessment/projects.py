@@ -34,12 +34,13 @@ from datetime import date, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.assessment import budget
+from services.assessment import budget, documents
 from services.assessment.models_projects import Project, ProjectCall, ProjectTransition
 from services.assessment.validation import ORGANISATION_NAME, add_years, fen, parse_date, raise_if, text
 from services.common.clock import cst_date
 from services.common.context import PROVINCIAL_OPERATOR, Caller
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from services.common.storage import ObjectStore
 from services.common.tenancy import visible_to
 
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -130,7 +131,8 @@ def _same_province(column, caller: Caller):
 # -- calls ---------------------------------------------------------------------------------------
 
 
-async def create_call(*, session: AsyncSession, caller: Caller, data: CallData, now: datetime) -> ProjectCall:
+async def create_call(*, session: AsyncSession, caller: Caller, data: CallData, now: datetime,
+                      store: ObjectStore) -> ProjectCall:
     violations: list[FieldViolation] = []
     prefix = "project_call."
     title = text(data.title, f"{prefix}title", violations, maximum=200)
@@ -141,6 +143,8 @@ async def create_call(*, session: AsyncSession, caller: Caller, data: CallData, 
                 violations)
     closes_on = parse_date(data.closes_on, f"{prefix}closes_on", violations)
     raise_if(violations)
+    await documents.require_uploaded(store, [(f"{prefix}guideline_object", data.guideline_object),
+                                             (f"{prefix}template_form_object", data.template_form_object)])
     row = ProjectCall(id=uuid.uuid4().hex, tenant_code=caller.tenant, title=title, year=data.year,
                       guideline_object=data.guideline_object, template_form_object=data.template_form_object,
                       closes_on=closes_on, created_by=caller.subject, create_time=now)
@@ -230,11 +234,13 @@ def _validate_application(data: ApplicationData, caller: Caller) -> tuple[dict, 
 
 
 async def submit_application(*, session: AsyncSession, caller: Caller, data: ApplicationData,
-                             now: datetime) -> ProjectView:
+                             now: datetime, store: ObjectStore) -> ProjectView:
     if not caller.organisation:
         raise FailedPrecondition("the caller's token names no organisation to apply for",
                                  reason="NO_ORGANISATION")
     values, call_id = _validate_application(data, caller)
+    await documents.require_uploaded(store, [(f"project.documents[{i}].object_key", d["object_key"])
+                                             for i, d in enumerate(values["documents"])])
     call = await get_call(session=session, caller=caller, call_id=call_id)
     if cst_date(now) > call.closes_on:
         raise FailedPrecondition(f"the call closed on {call.closes_on.isoformat()}", reason="CALL_CLOSED")

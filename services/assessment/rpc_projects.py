@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from prevention.assessment.v1 import projects_pb2
 
-from services.assessment import budget, experts, projects
+from services.assessment import budget, documents, experts, projects
 from services.assessment.models import IdempotencyKeys
 from services.assessment.models_projects import Expert, ProjectCall, ReviewerDraw
 from services.common.context import current_caller
@@ -75,7 +75,8 @@ class ProjectRpcs:
                                  template_form_object=m.template_form_object, closes_on=m.closes_on)
 
         async def work(session):
-            row = await projects.create_call(session=session, caller=caller, data=data, now=self.clock.now())
+            row = await projects.create_call(session=session, caller=caller, data=data, now=self.clock.now(),
+                                             store=self.store)
             return projects_pb2.CreateProjectCallResponse(project_call=call_to_proto(row))
 
         return await idempotent_rpc(self.db.sessionmaker, IdempotencyKeys, caller=caller, method="CreateProjectCall",
@@ -101,12 +102,24 @@ class ProjectRpcs:
             milestones=tuple((x.title, x.due_date) for x in m.milestones))
 
         async def work(session):
-            view = await projects.submit_application(session=session, caller=caller, data=data, now=self.clock.now())
+            view = await projects.submit_application(session=session, caller=caller, data=data, now=self.clock.now(),
+                                                     store=self.store)
             return projects_pb2.SubmitProjectApplicationResponse(project=project_to_proto(view))
 
         return await idempotent_rpc(self.db.sessionmaker, IdempotencyKeys, caller=caller,
                                     method="SubmitProjectApplication", request=request,
                                     response_type=projects_pb2.SubmitProjectApplicationResponse, work=work)
+
+    async def CreateDocumentUpload(self, request, context):
+        key, url = documents.create_upload(caller=current_caller(), store=self.store, kind=request.kind,
+                                           content_type=request.content_type, now=self.clock.now())
+        return projects_pb2.CreateDocumentUploadResponse(object_key=key, upload_url=url)
+
+    async def GetDocumentDownload(self, request, context):
+        async with self.db.session() as session:
+            key, url = await documents.download(session=session, caller=current_caller(), store=self.store,
+                                                parent=request.parent, kind=request.kind, now=self.clock.now())
+        return projects_pb2.GetDocumentDownloadResponse(object_key=key, download_url=url)
 
     async def GetProject(self, request, context):
         caller = current_caller()

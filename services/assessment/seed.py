@@ -17,5 +17,10 @@ async def seed(session: AsyncSession, *, demo: bool = False, settings=None) -> d
         from services.assessment.demo import seed_demo
 
         result.update(await seed_demo(session))
+        if settings is not None:
+            from services.assessment.demo import upload_demo_documents
+            from services.common.storage import object_store
+
+            result["documents"] = await upload_demo_documents(object_store(settings))
     await session.commit()
     return result

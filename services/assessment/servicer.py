@@ -23,6 +23,7 @@ from services.common.mtls import tls_files
 from services.common.pagination import MAX_PAGE_SIZE, clamp_page_size, decode_page_token, encode_page_token
 from services.common.policy import Policy
 from services.common.server import Registration
+from services.common.storage import ObjectStore, object_store
 
 SHARING_TIMEOUT_SECONDS = 5.0
 
@@ -43,8 +44,9 @@ def plan_to_proto(plan: ActionPlan) -> assessment_pb2.ActionPlan:
 class AssessmentServicer(ProjectRpcs, RateRpcs, FilingRpcs, ScorecardRpcs, RecordRpcs,
                          assessment_pb2_grpc.AssessmentServiceServicer):
     def __init__(self, database: Database, sharing: sharing_pb2_grpc.SharingServiceStub, clock: Clock,
-                 indicators: IndicatorSource | None = None):
+                 indicators: IndicatorSource | None = None, store: ObjectStore | None = None):
         self.db = database
+        self.store = store
         self.sharing = sharing
         self.clock = clock
         self.indicators = indicators or NoExternalIndicators()
@@ -139,7 +141,8 @@ def build(*, database: Database, addresses: dict[str, str], settings, tracer_pro
 
         background.append(purge_background(sessionmaker=database.sessionmaker, clock=clock,
                                            lock=leader_lock(settings, "assessment-retention-purge")))
-    servicer = AssessmentServicer(database, sharing_pb2_grpc.SharingServiceStub(channel), clock, indicator_source)
+    servicer = AssessmentServicer(database, sharing_pb2_grpc.SharingServiceStub(channel), clock, indicator_source,
+                                  store=object_store(settings))
     return Registration(
         add_to_server=lambda server: assessment_pb2_grpc.add_AssessmentServiceServicer_to_server(servicer, server),
         service_names=[assessment_pb2.DESCRIPTOR.services_by_name["AssessmentService"].full_name],

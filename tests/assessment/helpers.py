@@ -50,8 +50,8 @@ def unique_region(tenant: str) -> str:
 def call_message(tenant: str, *, year: int = 2026, closes_on: str = "2099-12-31") -> projects_pb2.ProjectCall:
     return projects_pb2.ProjectCall(
         title=f"Prevention projects {uuid.uuid4().hex[:6]}", year=year,
-        guideline_object=f"{tenant}/assessment/guideline/{uuid.uuid4().hex}",
-        template_form_object=f"{tenant}/assessment/template_form/{uuid.uuid4().hex}", closes_on=closes_on)
+        guideline_object=f"{tenant}/assessment/guideline/g1",  # uploaded by tests/support/platform.py
+        template_form_object=f"{tenant}/assessment/template_form/t1", closes_on=closes_on)
 
 
 def application(tenant: str, call: str, *, region: str, budget_fen: int = 100_000_00, beneficiary: str = "",

@@ -4,6 +4,7 @@ through the public RPCs (a draw over the demo experts, a rate run over the demo 
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlsplit
 
 import grpc
 import pytest
@@ -23,12 +24,13 @@ async def test_demo_seed_is_idempotent_and_usable(platform, db_factory, issuer):
     database = Database(url)
     try:
         async with database.session() as session:
-            first = await assessment_seed.seed(session, demo=True)
+            first = await assessment_seed.seed(session, demo=True, settings=platform.settings)
         async with database.session() as session:
-            again = await assessment_seed.seed(session, demo=True)
+            again = await assessment_seed.seed(session, demo=True, settings=platform.settings)
     finally:
         await database.dispose()
     assert first["projects"] == 4 and first["experts"] == 12 and first["rate_inputs"] == 120
+    assert first["documents"] == 14  # the files the demo calls and projects name
     assert again["projects"] == again["experts"] == again["rate_inputs"] == 0
     runtime = build_runtime("assessment", functools.partial(assessment_build), settings=platform.settings,
                             database_url=url, addresses=platform.addresses)
@@ -39,6 +41,11 @@ async def test_demo_seed_is_idempotent_and_usable(platform, db_factory, issuer):
                         issuer.token(tenant="110000", roles=["provincial_operator"]))
             projects = (await po.ListProjects(projects_pb2.ListProjectsRequest())).projects
             assert len(projects) == 2
+            document = await po.GetDocumentDownload(projects_pb2.GetDocumentDownloadRequest(
+                parent=projects[0].name, kind="feasibility_report"))
+            link = urlsplit(document.download_url)
+            got = await platform.client.get(f"{link.path}?{link.query}")
+            assert got.status_code == 200 and got.content.startswith(b"%PDF"), got.text
             draw = (await po.DrawReviewers(projects_pb2.DrawReviewersRequest(project=projects[0].name, count=3)))
             assert len(draw.reviewer_draw.reviewers) == 3
             run = (await po.StartRateRun(rates_pb2.StartRateRunRequest(pooling_region="110000",

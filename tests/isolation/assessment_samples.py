@@ -38,6 +38,20 @@ async def _project(platform, issuer, tenant: str) -> str:
     return project["name"].removeprefix("projects/")
 
 
+def call_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        call = await rest(platform, issuer, tenant, "provincial_operator", "POST", "/v1/project-calls",
+                          call_body(tenant))
+        return {"call_id": call["name"].removeprefix("projectCalls/"), "kind": "guideline"}
+    return make
+
+
+def project_document_in(tenant: str):
+    async def make(platform, issuer) -> Params:
+        return {"project_id": await _project(platform, issuer, tenant), "kind": "feasibility_report"}
+    return make
+
+
 def project_in(tenant: str):
     async def make(platform, issuer) -> Params:
         return {"project_id": await _project(platform, issuer, tenant)}
@@ -100,6 +114,10 @@ CSV = (b"employer,year,risk_class,premiums_paid_fen,benefits_paid_fen,injuries,f
        b"91110000000000000X,2025,3,1000,0,0,0\r\n")
 
 ASSESSMENT_SAMPLES: dict[str, Sample] = {
+    "POST /v1/document-uploads": Sample(body=lambda: {"kind": "project_document", "content_type": "application/pdf"}),
+    "GET /v1/project-calls/{call_id}/documents/{kind}": Sample(own=call_in(TENANT_A), foreign=call_in(TENANT_B)),
+    "GET /v1/projects/{project_id}/documents/{kind}": Sample(own=project_document_in(TENANT_A),
+                                                             foreign=project_document_in(TENANT_B)),
     "POST /v1/project-calls": Sample(body=call_body),
     "POST /v1/projects": Sample(body=project_body),
     "GET /v1/projects/{project_id}": Sample(own=project_in(TENANT_A), foreign=project_in(TENANT_B)),

@@ -99,7 +99,26 @@ async def start_services(settings, factory: DatabaseFactory, *, tracer_provider=
         port = await runtime.start("127.0.0.1:0")
         addresses[name] = f"127.0.0.1:{port}"
         runtimes[name] = runtime
+    await upload_test_documents(settings)
     return runtimes, urls, addresses
+
+
+PROVINCES = tuple(f"{p}0000" for p in (11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44,
+                                       45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 66))
+PROJECT_DOCUMENT_KINDS = ("application_form", "feasibility_report", "implementation_plan", "cost_estimate",
+                          "qualification")
+# Documents the tests' calls and applications name (SPEC AS-1: each must be an uploaded object):
+# a guideline g1, a template form t1 and one file per required kind, in every province.
+TEST_DOCUMENTS = ("guideline/g1", "template_form/t1", *(f"project_document/{k}" for k in PROJECT_DOCUMENT_KINDS))
+
+
+async def upload_test_documents(settings) -> None:
+    from services.common.storage import object_store
+
+    store = object_store(settings)
+    for tenant in PROVINCES:
+        for document in TEST_DOCUMENTS:
+            await store.put(f"{tenant}/assessment/{document}", b"%PDF-1.4\n% test document\n", "application/pdf")
 
 
 class ServedGateway:
