@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 
-from sqlalchemy import func, insert, select, tuple_
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.assessment import budget, rates
@@ -30,6 +30,7 @@ from services.assessment.models_rates import RateInput, RateResultRow, RateRuleS
 from services.assessment.tables import TableError, read_table, write_table
 from services.common.context import NATIONAL_TENANT, Caller
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.common.pagination import newest_first
 from services.common.tenancy import visible_to
 from services.common.validators import validate_uscc
 
@@ -249,13 +250,7 @@ async def list_runs(*, session: AsyncSession, caller: Caller, region: str, after
         if region == NATIONAL_TENANT or not caller.sees_tenant(region):  # like an unknown region
             raise NotFound(f"pooling region {region} not found")
         query = query.where(RateRun.tenant_code == region)
-    if after is not None:
-        try:
-            after_time = datetime.fromisoformat(after[0])
-        except ValueError:
-            raise InvalidArgument.field("page_token", "is malformed") from None
-        query = query.where(tuple_(RateRun.create_time, RateRun.id) < tuple_(after_time, after[1]))
-    query = query.order_by(RateRun.create_time.desc(), RateRun.id.desc()).limit(limit)
+    query = newest_first(query, RateRun.create_time, RateRun.id, after, limit)
     return list((await session.scalars(query)).all())
 
 

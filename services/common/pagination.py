@@ -6,6 +6,9 @@ import base64
 import binascii
 import hashlib
 import json
+from datetime import datetime
+
+from sqlalchemy import Select, tuple_
 
 from services.common.errors import InvalidArgument
 
@@ -49,3 +52,15 @@ def decode_page_token(token: str, query: dict | None = None, *, shape: tuple[typ
     if len(key) != len(shape) or not all(type(part) is kind for part, kind in zip(key, shape, strict=True)):
         raise InvalidArgument.field("page_token", "is malformed")
     return key
+
+
+def newest_first(query: Select, time_column, id_column, after: tuple[str, str] | None, limit: int) -> Select:
+    """A keyset page newest first on (time, id): at most ``limit`` rows after ``after``, the last
+    row's key from a page token (its time as ISO 8601). A time that does not parse is INVALID_ARGUMENT."""
+    if after is not None:
+        try:
+            after_time = datetime.fromisoformat(after[0])
+        except (TypeError, ValueError):
+            raise InvalidArgument.field("page_token", "is malformed") from None
+        query = query.where(tuple_(time_column, id_column) < tuple_(after_time, after[1]))
+    return query.order_by(time_column.desc(), id_column.desc()).limit(limit)

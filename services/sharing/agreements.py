@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import false, or_, select, tuple_
+from sqlalchemy import false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.context import (
@@ -34,6 +34,7 @@ from services.common.context import (
     subtree_prefix,
 )
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from services.common.pagination import newest_first
 from services.common.tenancy import visible_to
 from services.sharing import exchange_log
 from services.sharing.models import SharingAgreement
@@ -155,13 +156,7 @@ def _readable(caller: Caller):
 async def list_agreements(*, session: AsyncSession, caller: Caller, after: tuple[str, str] | None,
                           limit: int) -> list[SharingAgreement]:
     query = select(SharingAgreement).where(_readable(caller))
-    if after is not None:
-        try:
-            after_time = datetime.fromisoformat(after[0])
-        except ValueError:
-            raise InvalidArgument.field("page_token", "is malformed") from None
-        query = query.where(tuple_(SharingAgreement.create_time, SharingAgreement.id) < tuple_(after_time, after[1]))
-    query = query.order_by(SharingAgreement.create_time.desc(), SharingAgreement.id.desc()).limit(limit)
+    query = newest_first(query, SharingAgreement.create_time, SharingAgreement.id, after, limit)
     rows = (await session.scalars(query)).all()
     if MINISTRY_OPERATOR in caller.roles or PROVINCIAL_OPERATOR in caller.roles:
         return list(rows)

@@ -20,11 +20,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.context import NATIONAL_TENANT, Caller
 from services.common.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from services.common.pagination import newest_first
 from services.common.validators import validate_industry_code
 from services.sharing.models import Bulletin, BulletinAcknowledgement
 from services.sharing.records import ACCIDENT_TYPES, MAX_COUNT, SEVERITIES, parse_date, today_cst
@@ -156,13 +157,7 @@ async def list_bulletins(*, session: AsyncSession, caller: Caller, after: tuple[
                          limit: int) -> list[tuple[Bulletin, BulletinAcknowledgement | None]]:
     """Newest first, keyset on (publish_time, id)."""
     query = select(Bulletin)
-    if after is not None:
-        try:
-            after_time = datetime.fromisoformat(after[0])
-        except ValueError:
-            raise InvalidArgument.field("page_token", "is malformed") from None
-        query = query.where(tuple_(Bulletin.publish_time, Bulletin.id) < tuple_(after_time, after[1]))
-    query = query.order_by(Bulletin.publish_time.desc(), Bulletin.id.desc()).limit(limit)
+    query = newest_first(query, Bulletin.publish_time, Bulletin.id, after, limit)
     rows = list((await session.scalars(query)).all())
     acks = await _acknowledgements(session, caller, [r.id for r in rows])
     return [(r, acks.get(r.id)) for r in rows]

@@ -26,13 +26,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, case, false, func, select, tuple_
+from sqlalchemy import and_, case, false, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.clock import as_utc, cst_date, cst_end_of_day, is_overdue
 from services.common.context import PROVINCIAL_OPERATOR, Caller
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from services.common.pagination import newest_first
 from services.common.storage import ObjectStore, object_key
 from services.common.tenancy import visible_to
 from services.sharing.records import ORGANISATION_NAME, organisation_name, parse_date
@@ -252,14 +253,7 @@ async def list_notices(*, session: AsyncSession, caller: Caller, state: str, aft
     query = select(RectificationNotice).where(_visibility(caller))
     if state:
         query = query.where(RectificationNotice.state == state)
-    if after is not None:
-        try:
-            after_time = datetime.fromisoformat(after[0])
-        except ValueError:
-            raise InvalidArgument.field("page_token", "is not valid") from None
-        key = tuple_(RectificationNotice.create_time, RectificationNotice.id)
-        query = query.where(key < tuple_(after_time, after[1]))
-    query = query.order_by(RectificationNotice.create_time.desc(), RectificationNotice.id.desc()).limit(limit)
+    query = newest_first(query, RectificationNotice.create_time, RectificationNotice.id, after, limit)
     return list((await session.scalars(query)).all())
 
 

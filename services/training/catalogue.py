@@ -17,11 +17,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.context import NATIONAL_TENANT, Caller
 from services.common.errors import FieldViolation, InvalidArgument, NotFound
+from services.common.pagination import newest_first
 from services.common.storage import DEFAULT_MAX_SIZE, ObjectStore, object_key
 from services.common.tenancy import visible_to
 from services.common.validators import validate_industry_code
@@ -241,11 +242,5 @@ async def list_public_materials(*, session: AsyncSession, topic: str, after: tup
     query = select(Material).where(Material.public.is_(True), Material.state == "ready")
     if topic:
         query = query.where(Material.publicity_topic == topic)
-    if after is not None:
-        try:
-            after_time = datetime.fromisoformat(after[0])
-        except ValueError:
-            raise InvalidArgument.field("page_token", "is malformed") from None
-        query = query.where(tuple_(Material.create_time, Material.id) < tuple_(after_time, after[1]))
-    query = query.order_by(Material.create_time.desc(), Material.id.desc()).limit(limit)
+    query = newest_first(query, Material.create_time, Material.id, after, limit)
     return list((await session.scalars(query)).all())

@@ -17,12 +17,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.context import Caller
 from services.common.errors import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from services.common.pagination import newest_first
 from services.common.ssrf import OutboundPolicy, UrlRefused, forbidden_address, parse_url
 from services.common.tenancy import visible_to
 from services.training.core_models import (
@@ -153,13 +154,7 @@ async def list_platforms(*, session: AsyncSession, caller: Caller, tenant_code: 
         if state not in PLATFORM_STATES:
             raise InvalidArgument.field("state", f"must be one of {', '.join(PLATFORM_STATES)}")
         query = query.where(TrainingPlatform.state == state)
-    if after is not None:
-        try:
-            after_time = datetime.fromisoformat(after[0])
-        except ValueError:
-            raise InvalidArgument.field("page_token", "is malformed") from None
-        query = query.where(tuple_(TrainingPlatform.create_time, TrainingPlatform.id) < tuple_(after_time, after[1]))
-    query = query.order_by(TrainingPlatform.create_time.desc(), TrainingPlatform.id.desc()).limit(limit)
+    query = newest_first(query, TrainingPlatform.create_time, TrainingPlatform.id, after, limit)
     return list((await session.scalars(query)).all())
 
 

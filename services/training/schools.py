@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.context import Caller
 from services.common.errors import FieldViolation, InvalidArgument
+from services.common.pagination import newest_first
 from services.common.tenancy import visible_to
 from services.common.validators import validate_industry_code
 from services.training.core_models import TechnicalSchoolCourse, WarningEducationBase
@@ -79,11 +80,5 @@ async def create_base(*, session: AsyncSession, caller: Caller, name: str, addre
 
 async def list_rows(model, *, session: AsyncSession, caller: Caller, after: tuple[str, str] | None, limit: int):
     query = select(model).where(visible_to(model.tenant_code, caller))
-    if after is not None:
-        try:
-            after_time = datetime.fromisoformat(after[0])
-        except ValueError:
-            raise InvalidArgument.field("page_token", "is malformed") from None
-        query = query.where(tuple_(model.create_time, model.id) < tuple_(after_time, after[1]))
-    query = query.order_by(model.create_time.desc(), model.id.desc()).limit(limit)
+    query = newest_first(query, model.create_time, model.id, after, limit)
     return list((await session.scalars(query)).all())

@@ -7,11 +7,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.context import NATIONAL_TENANT, Caller
 from services.common.errors import FieldViolation, InvalidArgument, NotFound
+from services.common.pagination import newest_first
 from services.common.tenancy import visible_to
 from services.common.validators import validate_phone
 from services.training.models import Course
@@ -87,13 +88,5 @@ async def get_course(*, session: AsyncSession, caller: Caller, course_id: str) -
 async def list_courses(
     *, session: AsyncSession, caller: Caller, after: tuple[str, str] | None, limit: int
 ) -> list[Course]:
-    query = select(Course).where(_visible(caller)).order_by(Course.create_time.desc(), Course.id.desc()).limit(limit)
-    if after is not None:
-        try:
-            after_time = datetime.fromisoformat(after[0])
-        except ValueError:
-            raise InvalidArgument.field("page_token", "is malformed") from None
-        query = query.where(
-            tuple_(Course.create_time, Course.id) < tuple_(after_time, after[1])
-        )
+    query = newest_first(select(Course).where(_visible(caller)), Course.create_time, Course.id, after, limit)
     return list((await session.scalars(query)).all())

@@ -19,12 +19,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.context import MINISTRY_OPERATOR, PROVINCIAL_OPERATOR, Caller
 from services.common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound
+from services.common.pagination import newest_first
 from services.common.pii import PiiKeyring
 from services.common.tenancy import visible_to
 from services.common.validators import mask_citizen_id, validate_citizen_id, validate_industry_code
@@ -161,13 +162,7 @@ async def get_trainee(*, session: AsyncSession, caller: Caller, trainee_id: str)
 async def list_trainees(*, session: AsyncSession, caller: Caller, after: tuple[str, str] | None,
                         limit: int) -> list[Trainee]:
     query = select(Trainee).where(trainee_scope(caller))
-    if after is not None:
-        try:
-            after_time = datetime.fromisoformat(after[0])
-        except ValueError:
-            raise InvalidArgument.field("page_token", "is malformed") from None
-        query = query.where(tuple_(Trainee.create_time, Trainee.id) < tuple_(after_time, after[1]))
-    query = query.order_by(Trainee.create_time.desc(), Trainee.id.desc()).limit(limit)
+    query = newest_first(query, Trainee.create_time, Trainee.id, after, limit)
     return list((await session.scalars(query)).all())
 
 
@@ -243,13 +238,7 @@ async def get_programme(*, session: AsyncSession, caller: Caller, programme_id: 
 async def list_programmes(*, session: AsyncSession, caller: Caller, after: tuple[str, str] | None,
                           limit: int) -> list[Programme]:
     query = select(Programme).where(programme_scope(caller))
-    if after is not None:
-        try:
-            after_time = datetime.fromisoformat(after[0])
-        except ValueError:
-            raise InvalidArgument.field("page_token", "is malformed") from None
-        query = query.where(tuple_(Programme.create_time, Programme.id) < tuple_(after_time, after[1]))
-    query = query.order_by(Programme.create_time.desc(), Programme.id.desc()).limit(limit)
+    query = newest_first(query, Programme.create_time, Programme.id, after, limit)
     return list((await session.scalars(query)).all())
 
 
