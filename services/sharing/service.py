@@ -103,10 +103,10 @@ async def create_key_industry(*, session: AsyncSession, caller: Caller,
 
 
 def parse_key_industry_name(name: str) -> str:
-    match = re.fullmatch(r"keyIndustries/([a-z][a-z0-9_]{1,63})", name or "")
-    if not match:
+    code = (name or "").removeprefix("keyIndustries/")
+    if code == name or not KEY_INDUSTRY_CODE.fullmatch(code):
         raise InvalidArgument.field("name", "must be keyIndustries/{code}")
-    return match.group(1)
+    return code
 
 
 async def delete_key_industry(*, session: AsyncSession, caller: Caller, code: str) -> None:
