@@ -10,7 +10,13 @@ from services.assessment import budget, rate_runs
 from services.assessment.models_rates import RateResultRow, RateRuleSet, RateRun
 from services.common.context import current_caller
 from services.common.errors import InvalidArgument, NotFound
-from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
+from services.common.pagination import (
+    clamp_page_size,
+    decode_page_token,
+    encode_page_token,
+    newest_first_after,
+    newest_first_token,
+)
 
 # Stop taking new batches when less than this many seconds of the caller's deadline remain.
 DEADLINE_MARGIN_SECONDS = 3.0
@@ -118,14 +124,11 @@ class RateRpcs:
         caller = current_caller()
         size = clamp_page_size(request.page_size)
         query = {"pooling_region": request.pooling_region}
-        after = decode_page_token(request.page_token, query, shape=(str, str))
         async with self.db.session() as session:
             rows = await rate_runs.list_runs(session=session, caller=caller, region=request.pooling_region,
-                                             after=(after[0], after[1]) if after else None, limit=size + 1)
-        last = rows[size - 1] if len(rows) > size else None
-        return rates_pb2.ListRateRunsResponse(
-            rate_runs=[run_to_proto(r) for r in rows[:size]],
-            next_page_token=encode_page_token([last.create_time.isoformat(), last.id], query) if last else "")
+                                             after=newest_first_after(request.page_token, query), limit=size + 1)
+        return rates_pb2.ListRateRunsResponse(rate_runs=[run_to_proto(r) for r in rows[:size]],
+                                              next_page_token=newest_first_token(rows, size, query))
 
     async def ListRateResults(self, request, context):
         caller = current_caller()

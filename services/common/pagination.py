@@ -64,3 +64,17 @@ def newest_first(query: Select, time_column, id_column, after: tuple[str, str] |
             raise InvalidArgument.field("page_token", "is malformed") from None
         query = query.where(tuple_(time_column, id_column) < tuple_(after_time, after[1]))
     return query.order_by(time_column.desc(), id_column.desc()).limit(limit)
+
+
+def newest_first_after(token: str, query: dict | None = None) -> tuple[str, str] | None:
+    """The (time, id) key a newest-first page token carries; None for the first page."""
+    after = decode_page_token(token, query, shape=(str, str))
+    return (after[0], after[1]) if after else None
+
+
+def newest_first_token(rows: list, size: int, query: dict | None = None) -> str:
+    """The next page's token for ``rows`` fetched with ``limit=size + 1`` (empty on the last page)."""
+    if len(rows) <= size:
+        return ""
+    last = rows[size - 1]
+    return encode_page_token([last.create_time.isoformat(), last.id], query)

@@ -12,7 +12,13 @@ from services.common.db import Database
 from services.common.enums import EnumLabels
 from services.common.errors import DomainError, InvalidArgument, ResourceExhausted
 from services.common.idempotency import idempotent_rpc
-from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
+from services.common.pagination import (
+    clamp_page_size,
+    decode_page_token,
+    encode_page_token,
+    newest_first_after,
+    newest_first_token,
+)
 from services.common.policy import Policy
 from services.common.server import Registration
 from services.sharing import agreements, records, service
@@ -309,15 +315,12 @@ class SharingServicer(BulletinRpcs, JointMeetingRpcs, RecordRpcs, FeedRpcs, Anal
     async def ListSharingAgreements(self, request, context):
         caller = current_caller()
         size = clamp_page_size(request.page_size)
-        after = decode_page_token(request.page_token, shape=(str, str))
         async with self.db.session() as session:
             rows = await agreements.list_agreements(session=session, caller=caller,
-                                                    after=tuple(after) if after else None, limit=size + 1)
-        last = rows[size - 1] if len(rows) > size else None
+                                                    after=newest_first_after(request.page_token), limit=size + 1)
         return sharing_pb2.ListSharingAgreementsResponse(
             sharing_agreements=[agreement_to_proto(r) for r in rows[:size]],
-            next_page_token=encode_page_token([last.create_time.isoformat(), last.id]) if last else "",
-        )
+            next_page_token=newest_first_token(rows, size))
 
     async def RevokeSharingAgreement(self, request, context):
         caller = current_caller()

@@ -13,7 +13,11 @@ from prevention.training.v1 import core_pb2
 from services.common.context import Caller, current_caller
 from services.common.errors import InvalidArgument, Unavailable
 from services.common.idempotency import idempotent_rpc
-from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
+from services.common.pagination import (
+    clamp_page_size,
+    newest_first_after,
+    newest_first_token,
+)
 from services.training import catalogue, completions, exams
 from services.training.core_models import CourseModule, Material, QuestionBank
 from services.training.models import IdempotencyKeys
@@ -123,15 +127,12 @@ class CatalogueRpcs:
     async def ListPublicMaterials(self, request, context):
         size = clamp_page_size(request.page_size)
         query = {"topic": request.publicity_topic}
-        after = decode_page_token(request.page_token, query, shape=(str, str))
         async with self.db.session() as session:
             rows = await catalogue.list_public_materials(session=session, topic=request.publicity_topic,
-                                                         after=(after[0], after[1]) if after else None,
+                                                         after=newest_first_after(request.page_token, query),
                                                          limit=size + 1)
-        last = rows[size - 1] if len(rows) > size else None
-        return core_pb2.ListPublicMaterialsResponse(
-            materials=[self.material_to_proto(r) for r in rows[:size]],
-            next_page_token=encode_page_token([last.create_time.isoformat(), last.id], query) if last else "")
+        return core_pb2.ListPublicMaterialsResponse(materials=[self.material_to_proto(r) for r in rows[:size]],
+                                                    next_page_token=newest_first_token(rows, size, query))
 
     # -- exams and certificates ----------------------------------------------------------------
 

@@ -16,7 +16,13 @@ from services.common.context import Caller, current_caller
 from services.common.enums import EnumLabels
 from services.common.errors import InvalidArgument
 from services.common.idempotency import idempotent_rpc
-from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
+from services.common.pagination import (
+    clamp_page_size,
+    decode_page_token,
+    encode_page_token,
+    newest_first_after,
+    newest_first_token,
+)
 from services.training import coverage, platforms, schools, trainees
 from services.training.core_models import (
     Enrolment,
@@ -89,18 +95,6 @@ def session_to_proto(row: OfflineSession, attendees: int = 0) -> core_pb2.Offlin
     return message
 
 
-def _after(token: str, query: dict | None = None) -> tuple[str, str] | None:
-    after = decode_page_token(token, query, shape=(str, str))
-    return (after[0], after[1]) if after else None
-
-
-def _next(rows, size: int, query: dict | None = None) -> str:
-    if len(rows) <= size:
-        return ""
-    last = rows[size - 1]
-    return encode_page_token([last.create_time.isoformat(), last.id], query)
-
-
 def _rows(tallies: dict, names: dict | None = None) -> list[core_pb2.CoverageRow]:
     return [core_pb2.CoverageRow(key=k, display_name=(names or {}).get(k, ""), required=t.required,
                                  trained=t.trained, ratio=float(t.ratio)) for k, t in sorted(tallies.items())]
@@ -145,11 +139,11 @@ class CoreRpcs:
         query = {"tenant": request.tenant_code, "state": state}
         async with self.db.session() as session:
             rows = await platforms.list_platforms(session=session, caller=caller, tenant_code=request.tenant_code,
-                                                  state=state, after=_after(request.page_token, query),
+                                                  state=state, after=newest_first_after(request.page_token, query),
                                                   limit=size + 1)
             return core_pb2.ListTrainingPlatformsResponse(
                 training_platforms=[await platform_to_proto(session, r) for r in rows[:size]],
-                next_page_token=_next(rows, size, query))
+                next_page_token=newest_first_token(rows, size, query))
 
     async def ChangeTrainingPlatformState(self, request, context):
         caller = current_caller()
@@ -172,11 +166,12 @@ class CoreRpcs:
         public_reader = Caller(subject="", tenant=tenant)  # reads exactly this tenant's list
         async with self.db.session() as session:
             rows = await platforms.list_platforms(session=session, caller=public_reader, tenant_code=tenant,
-                                                  state="recommended", after=_after(request.page_token, query),
+                                                  state="recommended",
+                                                  after=newest_first_after(request.page_token, query),
                                                   limit=size + 1)
             return core_pb2.ListRecommendedPlatformsResponse(
                 training_platforms=[await platform_to_proto(session, r, public=True) for r in rows[:size]],
-                next_page_token=_next(rows, size, query))
+                next_page_token=newest_first_token(rows, size, query))
 
     # -- trainees, programmes, enrolment, offline sessions (TR-2) -------------------------------
 
@@ -207,11 +202,11 @@ class CoreRpcs:
         caller = current_caller()
         size = clamp_page_size(request.page_size)
         async with self.db.session() as session:
-            rows = await trainees.list_trainees(session=session, caller=caller, after=_after(request.page_token),
-                                                limit=size + 1)
+            rows = await trainees.list_trainees(session=session, caller=caller,
+                                                after=newest_first_after(request.page_token), limit=size + 1)
             return core_pb2.ListTraineesResponse(
                 trainees=[await trainee_to_proto(session, self.keyring, caller, r) for r in rows[:size]],
-                next_page_token=_next(rows, size))
+                next_page_token=newest_first_token(rows, size))
 
     async def CreateProgramme(self, request, context):
         caller = current_caller()
@@ -235,10 +230,10 @@ class CoreRpcs:
         caller = current_caller()
         size = clamp_page_size(request.page_size)
         async with self.db.session() as session:
-            rows = await trainees.list_programmes(session=session, caller=caller, after=_after(request.page_token),
-                                                  limit=size + 1)
+            rows = await trainees.list_programmes(session=session, caller=caller,
+                                                  after=newest_first_after(request.page_token), limit=size + 1)
         return core_pb2.ListProgrammesResponse(programmes=[programme_to_proto(r) for r in rows[:size]],
-                                                   next_page_token=_next(rows, size))
+                                                   next_page_token=newest_first_token(rows, size))
 
     async def CreateEnrolment(self, request, context):
         caller = current_caller()
@@ -355,10 +350,10 @@ class CoreRpcs:
         size = clamp_page_size(request.page_size)
         async with self.db.session() as session:
             rows = await schools.list_rows(TechnicalSchoolCourse, session=session, caller=caller,
-                                           after=_after(request.page_token), limit=size + 1)
+                                           after=newest_first_after(request.page_token), limit=size + 1)
         return core_pb2.ListTechnicalSchoolCoursesResponse(
             technical_school_courses=[school_course_to_proto(r) for r in rows[:size]],
-            next_page_token=_next(rows, size))
+            next_page_token=newest_first_token(rows, size))
 
     async def CreateWarningEducationBase(self, request, context):
         caller = current_caller()
@@ -377,9 +372,10 @@ class CoreRpcs:
         size = clamp_page_size(request.page_size)
         async with self.db.session() as session:
             rows = await schools.list_rows(WarningEducationBase, session=session, caller=caller,
-                                           after=_after(request.page_token), limit=size + 1)
+                                           after=newest_first_after(request.page_token), limit=size + 1)
         return core_pb2.ListWarningEducationBasesResponse(
-            warning_education_bases=[base_to_proto(r) for r in rows[:size]], next_page_token=_next(rows, size))
+            warning_education_bases=[base_to_proto(r) for r in rows[:size]],
+            next_page_token=newest_first_token(rows, size))
 
 
 def school_course_to_proto(row: TechnicalSchoolCourse) -> core_pb2.TechnicalSchoolCourse:

@@ -10,7 +10,11 @@ from services.common.context import Caller, current_caller
 from services.common.db import Database
 from services.common.enums import EnumLabels
 from services.common.idempotency import idempotent_rpc
-from services.common.pagination import clamp_page_size, decode_page_token, encode_page_token
+from services.common.pagination import (
+    clamp_page_size,
+    newest_first_after,
+    newest_first_token,
+)
 from services.common.policy import Policy
 from services.common.server import Registration
 from services.common.validators import mask_phone
@@ -76,16 +80,11 @@ class TrainingServicer(CoreRpcs, CatalogueRpcs, LearningRecordRpcs, training_pb2
     async def ListCourses(self, request, context):
         caller = current_caller()
         size = clamp_page_size(request.page_size)
-        after = decode_page_token(request.page_token, shape=(str, str))
         async with self.db.session() as session:
-            rows = await service.list_courses(
-                session=session, caller=caller, after=tuple(after) if after else None, limit=size + 1
-            )
-        last = rows[size - 1] if len(rows) > size else None
-        return training_pb2.ListCoursesResponse(
-            courses=[course_to_proto(r, caller) for r in rows[:size]],
-            next_page_token=encode_page_token([last.create_time.isoformat(), last.id]) if last else "",
-        )
+            rows = await service.list_courses(session=session, caller=caller,
+                                              after=newest_first_after(request.page_token), limit=size + 1)
+        return training_pb2.ListCoursesResponse(courses=[course_to_proto(r, caller) for r in rows[:size]],
+                                                next_page_token=newest_first_token(rows, size))
 
 
 POLICY_FILE = Path(__file__).with_name("policy.yaml")
